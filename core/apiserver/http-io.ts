@@ -1,0 +1,79 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseYaml } from 'yaml';
+import { ApiError, badRequest, internalError, unsupportedMediaType } from '../api/errors.ts';
+
+// Reading request bodies and writing JSON answers, the same way for every handler.
+
+/** Kubernetes refuses request bodies over 3 MiB; so do we. */
+const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+export async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) {
+      throw new ApiError(413, 'RequestEntityTooLarge', `the request body is larger than ${MAX_BODY_BYTES} bytes; split the manifest into smaller objects`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+export function mediaType(req: IncomingMessage): string {
+  return (req.headers['content-type'] ?? 'application/json').split(';')[0].trim().toLowerCase();
+}
+
+/** A JSON or YAML object body (create, update). */
+export async function readObjectBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const type = mediaType(req);
+  const raw = (await readBody(req)).toString('utf8');
+  let value: unknown;
+  if (type === 'application/json' || type === '*/*' || type === '') {
+    value = parseJson(raw);
+  } else if (type === 'application/yaml' || type === 'application/x-yaml' || type === 'text/yaml') {
+    try {
+      value = parseYaml(raw);
+    } catch (e) {
+      throw badRequest(`the request body is not valid YAML: ${(e as Error).message}`);
+    }
+  } else {
+    throw unsupportedMediaType(type);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw badRequest('the request body must be a JSON or YAML object with apiVersion, kind and metadata');
+  }
+  return value as Record<string, unknown>;
+}
+
+export function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch (e) {
+    throw badRequest(`the request body is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+export function writeJson(res: ServerResponse, code: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-cache, private',
+  });
+  res.end(text);
+}
+
+export function writeError(res: ServerResponse, error: unknown): void {
+  const apiError = error instanceof ApiError ? error : internalError((error as Error)?.message ?? String(error));
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  writeJson(res, apiError.code, apiError.toStatus());
+}
+
+export function writeText(res: ServerResponse, code: number, text: string): void {
+  res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}

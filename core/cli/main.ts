@@ -1,0 +1,78 @@
+import { parseArgs } from 'node:util';
+import { startControlPlane } from '../cluster/control-plane.ts';
+import { defaultDataDir } from '../cluster/data-paths.ts';
+
+// The `kubelab` command. Each subcommand parses its own flags strictly: a bad flag
+// prints usage and exits 2 rather than running with a guess.
+
+const USAGE = `Usage: kubelab <command> [flags]
+
+Commands:
+  serve     Run the control plane and print its URL and kubeconfig
+            --data-dir DIR      state directory (default: ${defaultDataDir()})
+            --port N            API port on 127.0.0.1 (default: the last one used, else a free one)
+            --kubeconfig FILE   where to write the kubeconfig (default: DIR/kubeconfig)
+  help      Show this text
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return serve(rest);
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return 0;
+    default:
+      process.stderr.write(command ? `kubelab: unknown command "${command}"\n\n${USAGE}` : USAGE);
+      return 2;
+  }
+}
+
+async function serve(args: string[]): Promise<number> {
+  let values: { 'data-dir'?: string; port?: string; kubeconfig?: string };
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: { 'data-dir': { type: 'string' }, port: { type: 'string' }, kubeconfig: { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    process.stderr.write(`kubelab serve: ${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  let port: number | undefined;
+  if (values.port !== undefined) {
+    port = Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      process.stderr.write(`kubelab serve: --port must be a number from 0 to 65535 (got "${values.port}")\n\n${USAGE}`);
+      return 2;
+    }
+  }
+  let controlPlane;
+  try {
+    controlPlane = await startControlPlane({ dataDir: values['data-dir'] ?? defaultDataDir(), port, kubeconfigPath: values.kubeconfig });
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`);
+    return 1;
+  }
+  process.stdout.write(
+    `Kubelab is running.\n  API:        ${controlPlane.url}\n  HTTP:       ${controlPlane.httpUrl} (this machine only)\n  kubeconfig: ${controlPlane.kubeconfigPath}\n  data:       ${controlPlane.dataFile}\n` +
+      `Try: kubectl --kubeconfig ${controlPlane.kubeconfigPath} get namespaces\n`,
+  );
+  const cp = controlPlane;
+  return new Promise<number>((resolve) => {
+    const shutdown = (signal: string) => {
+      process.stderr.write(`kubelab: ${signal} received, stopping\n`);
+      cp.stop().then(() => resolve(0), (e) => {
+        process.stderr.write(`kubelab: stop failed: ${(e as Error).message}\n`);
+        resolve(1);
+      });
+    };
+    process.once('SIGINT', () => shutdown('SIGINT'));
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+  });
+}

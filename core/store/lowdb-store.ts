@@ -1,0 +1,579 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Low } from 'lowdb';
+import {
+  ApiError,
+  alreadyExists,
+  badRequest,
+  conflict,
+  internalError,
+  notFound,
+  staleResourceVersion,
+  type ResourceRef,
+} from '../api/errors.ts';
+import { objectKey, type KubeObject } from '../api/kube-object.ts';
+import { DurableJsonFile, dataFileError } from './durable-json-file.ts';
+import { cloneJson, toJsonData } from './json-clone.ts';
+import type {
+  DeleteOptions,
+  ListOptions,
+  ListResult,
+  Store,
+  Watch,
+  WatchEvent,
+  WatchOptions,
+} from './store.ts';
+import { WatchHub } from './watch-hub.ts';
+
+// The embedded default Store: every object lives in memory (per-resource Maps plus a
+// sorted index for lists) and the whole state is saved as one readable JSON file
+// through lowdb and an atomic-replace adapter.
+//
+// Group commit: a write is applied to memory at once, then waits for the next save.
+// One flusher saves the whole document whenever writes are pending; writes arriving
+// during a save go into the next one. A write resolves, and its watch event goes out,
+// only once the save holding it is on disk.
+//
+// Caveat: reads see a write as soon as it is applied to memory, a few milliseconds
+// before it is durable. If a save fails, those writes are rejected (500) and the store
+// refuses all further writes (503) until restarted; memory may then still show the
+// rejected writes to readers, but a restart reloads the file, which holds exactly
+// the acknowledged writes (or, if only the final directory fsync failed, the rejected
+// batch too: its outcome is unknown, never falsely reported as applied).
+
+export interface LowdbStoreOptions {
+  file: string;
+  /** Events kept for watches that resume from a resourceVersion. Default 10,000. */
+  historySize?: number;
+  now?: () => Date;
+}
+
+/** The data file, as a person opening it sees it. */
+export interface KubelabData {
+  kind: 'KubelabData';
+  version: 1;
+  resourceVersion: number;
+  /** resource key (`pods`, `deployments.apps`) -> object key (`namespace/name` or `name`) -> object */
+  resources: Record<string, Record<string, KubeObject>>;
+}
+
+export interface StoreStats {
+  /** Saves of the document that completed. */
+  flushes: number;
+  /** Writes acknowledged (durable). */
+  writes: number;
+  objects: number;
+}
+
+interface Entry {
+  /** `namespace/name` or `name`: the map key and the key in the data file. */
+  key: string;
+  namespace: string;
+  name: string;
+  /** Deep-frozen: never changed in place, only replaced. */
+  object: KubeObject;
+}
+
+interface PendingWrite {
+  event: WatchEvent;
+  resolve: (obj: KubeObject) => void;
+  reject: (error: unknown) => void;
+}
+
+const DOCUMENT_KIND = 'KubelabData';
+const DOCUMENT_VERSION = 1;
+
+/** One resource's objects: a Map for lookups and an array sorted by namespace/name for lists. */
+class ResourceTable {
+  readonly entries = new Map<string, Entry>();
+  readonly sorted: Entry[] = [];
+
+  insert(entry: Entry): void {
+    this.entries.set(entry.key, entry);
+    this.sorted.splice(this.firstAfter(entry.namespace, entry.name, true), 0, entry);
+  }
+
+  remove(entry: Entry): void {
+    this.entries.delete(entry.key);
+    const index = this.firstAfter(entry.namespace, entry.name, true);
+    if (this.sorted[index] === entry) this.sorted.splice(index, 1);
+  }
+
+  /** Index of the first entry at or after (inclusive) / strictly after (namespace, name). */
+  firstAfter(namespace: string, name: string, inclusive = false): number {
+    let low = 0;
+    let high = this.sorted.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      const c = compareKeys(this.sorted[mid], namespace, name);
+      if (c < 0 || (c === 0 && !inclusive)) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+}
+
+function compareKeys(entry: Entry, namespace: string, name: string): number {
+  if (entry.namespace !== namespace) return entry.namespace < namespace ? -1 : 1;
+  if (entry.name !== name) return entry.name < name ? -1 : 1;
+  return 0;
+}
+
+export class LowdbStore implements Store {
+  private readonly file: string;
+  private readonly now: () => Date;
+  private readonly historySize: number;
+  private readonly db: Low<KubelabData>;
+  private readonly tables = new Map<string, ResourceTable>();
+  private hub: WatchHub;
+  private resourceVersion = 0; // last handed out (in memory, maybe not yet durable)
+  private state: 'new' | 'open' | 'closed' = 'new';
+  private failureMessage: string | undefined;
+  private queue: PendingWrite[] = [];
+  private flusher: Promise<void> | undefined;
+  private counters = { flushes: 0, writes: 0 };
+  // Pretty-printed `"key": object` text of each stored object, reused across saves.
+  private readonly serializedObjects = new WeakMap<KubeObject, Buffer>();
+
+  constructor(options: LowdbStoreOptions) {
+    this.file = options.file;
+    this.now = options.now ?? (() => new Date());
+    this.historySize = options.historySize ?? 10_000;
+    const adapter = new DurableJsonFile<KubelabData>({
+      file: this.file,
+      serialize: (data) => this.stringifyDocument(data),
+    });
+    this.db = new Low<KubelabData>(adapter, emptyDocument());
+    this.hub = new WatchHub({ historySize: this.historySize, resourceVersion: 0 });
+  }
+
+  async open(): Promise<void> {
+    if (this.state !== 'new') throw new Error(`kubelab: the store for ${this.file} was already opened`);
+    await mkdir(dirname(this.file), { recursive: true });
+    const fresh = this.db.data;
+    await this.db.read();
+    const isNew = this.db.data === fresh;
+    if (!isNew) this.load(this.db.data);
+    this.hub = new WatchHub({ historySize: this.historySize, resourceVersion: this.resourceVersion });
+    // Write the empty document right away: a data directory we cannot write should
+    // fail at start, not on the first create.
+    if (isNew) {
+      this.db.data = this.snapshot();
+      await this.db.write();
+    }
+    this.state = 'open';
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    await this.flusher;
+    this.hub.stopAll();
+  }
+
+  /** False once a save failed: the store then refuses writes until restarted. */
+  healthy(): boolean {
+    return this.failureMessage === undefined;
+  }
+
+  /** Why the store stopped accepting writes, if it did. */
+  failure(): string | undefined {
+    return this.failureMessage;
+  }
+
+  stats(): StoreStats {
+    let objects = 0;
+    for (const table of this.tables.values()) objects += table.entries.size;
+    return { ...this.counters, objects };
+  }
+
+  currentResourceVersion(): string {
+    return String(this.hub.currentResourceVersion());
+  }
+
+  async get(resource: string, namespace: string, name: string): Promise<KubeObject | undefined> {
+    const entry = this.tables.get(resource)?.entries.get(objectKey(namespace, name));
+    return entry ? cloneJson(entry.object) : undefined;
+  }
+
+  async list(resource: string, options: ListOptions = {}): Promise<ListResult> {
+    const table = this.tables.get(resource);
+    let listResourceVersion = this.resourceVersion;
+    let begin = 0;
+    let end = table?.sorted.length ?? 0;
+
+    if (options.continue) {
+      const token = decodeContinue(options.continue);
+      listResourceVersion = token.resourceVersion;
+      if (table) begin = table.firstAfter(token.namespace, token.name);
+    }
+    if (table && options.namespace !== undefined && options.namespace !== '') {
+      begin = Math.max(begin, table.firstAfter(options.namespace, '', true));
+      end = table.firstAfter(`${options.namespace}\u0000`, '', true);
+    }
+
+    const limit = options.limit && options.limit > 0 ? Math.floor(options.limit) : Infinity;
+    const items: KubeObject[] = [];
+    const result: ListResult = { items, resourceVersion: String(listResourceVersion) };
+    if (!table) return result;
+
+    const { filter } = options;
+    for (let index = begin; index < end; index++) {
+      const entry = table.sorted[index];
+      if (filter && !filter(entry.object)) continue;
+      if (items.length === limit) {
+        // One more match exists: hand out a token to continue after the last item.
+        const last = items[items.length - 1].metadata;
+        result.continue = encodeContinue({
+          resourceVersion: listResourceVersion,
+          namespace: last.namespace ?? '',
+          name: last.name ?? '',
+        });
+        // Like Kubernetes, only counted when exact (no selector to evaluate).
+        if (!filter) result.remainingItemCount = end - index;
+        break;
+      }
+      items.push(cloneJson(entry.object));
+    }
+    return result;
+  }
+
+  async create(resource: string, obj: KubeObject): Promise<KubeObject> {
+    this.assertWritable();
+    const { namespace, name } = identify(obj);
+    const table = this.tableFor(resource);
+    const key = objectKey(namespace, name);
+    if (table.entries.has(key)) throw alreadyExists(resourceRef(resource), name);
+    const object = this.freezeWithNextVersion(obj);
+    table.insert({ key, namespace, name, object });
+    return this.commit({ type: 'ADDED', resource, object });
+  }
+
+  async update(resource: string, obj: KubeObject): Promise<KubeObject> {
+    this.assertWritable();
+    const { namespace, name } = identify(obj);
+    const table = this.tables.get(resource);
+    const entry = table?.entries.get(objectKey(namespace, name));
+    if (!table || !entry) throw notFound(resourceRef(resource), name);
+    const expected = obj.metadata.resourceVersion;
+    if (expected && expected !== entry.object.metadata.resourceVersion) {
+      throw staleResourceVersion(resourceRef(resource), name);
+    }
+
+    const object = this.freezeWithNextVersion(obj);
+    if (shouldRemoveOnUpdate(entry.object, object)) {
+      table.remove(entry);
+      return this.commit({ type: 'DELETED', resource, object });
+    }
+    entry.object = object;
+    return this.commit({ type: 'MODIFIED', resource, object });
+  }
+
+  async delete(
+    resource: string,
+    namespace: string,
+    name: string,
+    options: DeleteOptions = {},
+  ): Promise<{ object: KubeObject; removed: boolean }> {
+    this.assertWritable();
+    const ref = resourceRef(resource);
+    const table = this.tables.get(resource);
+    const entry = table?.entries.get(objectKey(namespace, name));
+    if (!table || !entry) throw notFound(ref, name);
+    const current = entry.object;
+    checkPreconditions(ref, name, current, options);
+
+    const marking = deletionMarking(current, options.gracePeriodSeconds ?? 0, this.now());
+    if (marking === 'remove') {
+      table.remove(entry);
+      const object = this.freezeWithNextVersion(current);
+      return { object: await this.commit({ type: 'DELETED', resource, object }), removed: true };
+    }
+    if (marking === 'unchanged') return { object: cloneJson(current), removed: false };
+
+    const marked = cloneJson(current);
+    marked.metadata.deletionTimestamp = marking.deletionTimestamp;
+    marked.metadata.deletionGracePeriodSeconds = marking.deletionGracePeriodSeconds;
+    const object = this.freezeWithNextVersion(marked);
+    entry.object = object;
+    return { object: await this.commit({ type: 'MODIFIED', resource, object }), removed: false };
+  }
+
+  watch(resource: string, options: WatchOptions, onEvent: (event: WatchEvent) => void): Watch {
+    return this.hub.watch(resource, options, onEvent);
+  }
+
+  // --- writing -------------------------------------------------------------------
+
+  private assertWritable(): void {
+    if (this.failureMessage !== undefined) {
+      throw new ApiError(
+        503,
+        'ServiceUnavailable',
+        `kubelab: the store stopped accepting writes after saving ${this.file} failed (${this.failureMessage}). ` +
+          'Free disk space or fix the disk, then restart kubelab.',
+      );
+    }
+    if (this.state !== 'open') {
+      throw new ApiError(503, 'ServiceUnavailable', `kubelab: the store for ${this.file} is ${this.state === 'new' ? 'not open yet' : 'closed'}`);
+    }
+  }
+
+  private tableFor(resource: string): ResourceTable {
+    let table = this.tables.get(resource);
+    if (!table) {
+      table = new ResourceTable();
+      this.tables.set(resource, table);
+    }
+    return table;
+  }
+
+  /** A private, frozen copy carrying the next resourceVersion. */
+  private freezeWithNextVersion(obj: KubeObject): KubeObject {
+    const copy = toJsonData(obj);
+    copy.metadata.resourceVersion = String(++this.resourceVersion);
+    return deepFreeze(copy);
+  }
+
+  /** Resolves with a caller-owned copy once the write is durable. */
+  private commit(event: WatchEvent): Promise<KubeObject> {
+    return new Promise<KubeObject>((resolve, reject) => {
+      this.queue.push({ event, resolve, reject });
+      this.flusher ??= this.runFlusher();
+    });
+  }
+
+  private async runFlusher(): Promise<void> {
+    // Let writes issued in the same turn of the event loop join the first save.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.queue.length > 0 && this.failureMessage === undefined) {
+      const batch = this.queue;
+      this.queue = [];
+      // Memory already holds every write in the batch and no other: save it whole.
+      this.db.data = this.snapshot();
+      try {
+        await this.db.write();
+      } catch (error) {
+        this.fail(batch, error);
+        break;
+      }
+      this.counters.flushes++;
+      this.counters.writes += batch.length;
+      for (const write of batch) {
+        this.hub.publish(write.event);
+        write.resolve(cloneJson(write.event.object));
+      }
+    }
+    this.flusher = undefined;
+  }
+
+  private fail(batch: PendingWrite[], error: unknown): void {
+    const reason = error instanceof Error ? error.message : String(error);
+    this.failureMessage = reason;
+    const rejected = internalError(`saving the data file ${this.file} failed, so this write was not acknowledged: ${reason}`);
+    for (const write of [...batch, ...this.queue]) write.reject(rejected);
+    this.queue = [];
+  }
+
+  // --- the document ----------------------------------------------------------------
+
+  private snapshot(): KubelabData {
+    const resources: KubelabData['resources'] = {};
+    for (const resource of [...this.tables.keys()].sort()) {
+      const table = this.tables.get(resource)!;
+      if (table.sorted.length === 0) continue;
+      const objects: Record<string, KubeObject> = {};
+      for (const entry of table.sorted) objects[entry.key] = entry.object;
+      resources[resource] = objects;
+    }
+    return { kind: DOCUMENT_KIND, version: DOCUMENT_VERSION, resourceVersion: this.resourceVersion, resources };
+  }
+
+  /**
+   * Same bytes as JSON.stringify(data, null, 2) + newline, in pieces written with one
+   * writev. Each `"key": object` member is encoded once and reused by every later save
+   * (stored objects are frozen, and an object is stored under one key only).
+   */
+  private stringifyDocument(data: KubelabData): Uint8Array[] {
+    const parts: Uint8Array[] = [
+      Buffer.from(
+        '{\n' +
+          `  "kind": ${JSON.stringify(data.kind)},\n` +
+          `  "version": ${JSON.stringify(data.version)},\n` +
+          `  "resourceVersion": ${JSON.stringify(data.resourceVersion)},\n` +
+          '  "resources": {',
+      ),
+    ];
+    const resourceKeys = Object.keys(data.resources);
+    resourceKeys.forEach((resource, resourceIndex) => {
+      parts.push(Buffer.from(`${resourceIndex > 0 ? ',' : ''}\n    ${JSON.stringify(resource)}: {`));
+      const objects = data.resources[resource];
+      let first = true;
+      for (const key in objects) {
+        const member = this.serializedMember(key, objects[key]);
+        // Members are cached with their leading comma; the first one goes without.
+        parts.push(first ? member.subarray(1) : member);
+        first = false;
+      }
+      parts.push(Buffer.from(first ? '}' : '\n    }'));
+    });
+    parts.push(Buffer.from(resourceKeys.length > 0 ? '\n  }\n}\n' : '}\n}\n'));
+    return parts;
+  }
+
+  private serializedMember(key: string, obj: KubeObject): Buffer {
+    let bytes = this.serializedObjects.get(obj);
+    if (bytes === undefined) {
+      // Raw newlines only occur between tokens (strings escape theirs), so re-indenting is safe.
+      bytes = Buffer.from(`,\n      ${JSON.stringify(key)}: ${JSON.stringify(obj, null, 2).replaceAll('\n', '\n      ')}`);
+      if (Object.isFrozen(obj)) this.serializedObjects.set(obj, bytes);
+    }
+    return bytes;
+  }
+
+  private load(data: unknown): void {
+    const document = data as Partial<KubelabData> | null;
+    if (typeof document !== 'object' || document === null || document.kind !== DOCUMENT_KIND) {
+      throw dataFileError(this.file, `it is not a Kubelab data file (expected "kind": "${DOCUMENT_KIND}")`);
+    }
+    if (document.version !== DOCUMENT_VERSION) {
+      throw dataFileError(this.file, `it has version ${JSON.stringify(document.version)}, this kubelab reads version ${DOCUMENT_VERSION}`);
+    }
+    if (typeof document.resources !== 'object' || document.resources === null) {
+      throw dataFileError(this.file, '"resources" is missing');
+    }
+    let highest = Number(document.resourceVersion) || 0;
+    for (const [resource, objects] of Object.entries(document.resources)) {
+      const entries: Entry[] = [];
+      for (const [key, object] of Object.entries(objects ?? {})) {
+        if (typeof object?.metadata?.name !== 'string') {
+          throw dataFileError(this.file, `resources.${resource}["${key}"] has no metadata.name`);
+        }
+        const namespace = object.metadata.namespace ?? '';
+        highest = Math.max(highest, Number(object.metadata.resourceVersion) || 0);
+        entries.push({ key: objectKey(namespace, object.metadata.name), namespace, name: object.metadata.name, object: deepFreeze(object) });
+      }
+      const table = this.tableFor(resource);
+      entries.sort((a, b) => compareKeys(a, b.namespace, b.name));
+      table.sorted.push(...entries);
+      for (const entry of entries) table.entries.set(entry.key, entry);
+    }
+    this.resourceVersion = highest;
+  }
+}
+
+// --- helpers -------------------------------------------------------------------------
+
+function emptyDocument(): KubelabData {
+  return { kind: DOCUMENT_KIND, version: DOCUMENT_VERSION, resourceVersion: 0, resources: {} };
+}
+
+/** `deployments.apps` -> { resource: 'deployments', group: 'apps' }; `pods` -> core group. */
+function resourceRef(resource: string): ResourceRef {
+  const dot = resource.indexOf('.');
+  return dot < 0 ? { group: '', resource } : { group: resource.slice(dot + 1), resource: resource.slice(0, dot) };
+}
+
+function identify(obj: KubeObject): { namespace: string; name: string } {
+  const name = obj?.metadata?.name;
+  if (!name) throw badRequest('the object has no metadata.name');
+  return { namespace: obj.metadata.namespace ?? '', name };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+function checkPreconditions(ref: ResourceRef, name: string, current: KubeObject, options: DeleteOptions): void {
+  const wanted = options.preconditions;
+  if (!wanted) return;
+  const meta = current.metadata;
+  if (wanted.uid !== undefined && wanted.uid !== meta.uid) {
+    throw conflict(ref, name, `Precondition failed: UID in precondition: ${wanted.uid}, UID in object meta: ${meta.uid ?? ''}`);
+  }
+  if (wanted.resourceVersion !== undefined && wanted.resourceVersion !== meta.resourceVersion) {
+    throw conflict(
+      ref,
+      name,
+      `Precondition failed: ResourceVersion in precondition: ${wanted.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion ?? ''}`,
+    );
+  }
+}
+
+/**
+ * Kubernetes' rule (ShouldDeleteDuringUpdate): an update removes the object once it is
+ * marked for deletion with no grace period left and its last finalizer is gone. A pod
+ * still in its grace period is not removed by a status update; its node deletes it with 0.
+ */
+function shouldRemoveOnUpdate(stored: KubeObject, updated: KubeObject): boolean {
+  if ((updated.metadata.finalizers?.length ?? 0) > 0) return false;
+  const marker = stored.metadata.deletionTimestamp ? stored.metadata : updated.metadata;
+  if (!marker.deletionTimestamp) return false;
+  return (marker.deletionGracePeriodSeconds ?? 0) === 0;
+}
+
+type DeletionMarking = 'remove' | 'unchanged' | { deletionTimestamp: string; deletionGracePeriodSeconds: number };
+
+/** What a delete does to this object, as Kubernetes' BeforeDelete and finalizer handling decide. */
+function deletionMarking(current: KubeObject, gracePeriodSeconds: number, now: Date): DeletionMarking {
+  const meta = current.metadata;
+  const hasFinalizers = (meta.finalizers?.length ?? 0) > 0;
+  const grace = Math.max(0, Math.floor(gracePeriodSeconds));
+  const requested = rfc3339Seconds(new Date(Math.floor(now.getTime() / 1000) * 1000 + grace * 1000));
+
+  if (meta.deletionTimestamp) {
+    const currentGrace = meta.deletionGracePeriodSeconds ?? 0;
+    // Already being deleted: a delete may only shorten the wait, never extend it.
+    const shorter = grace < currentGrace;
+    const deletionGracePeriodSeconds = shorter ? grace : currentGrace;
+    if (deletionGracePeriodSeconds === 0 && !hasFinalizers) return 'remove';
+    if (!shorter) return 'unchanged';
+    const deletionTimestamp = requested < meta.deletionTimestamp ? requested : meta.deletionTimestamp;
+    return { deletionTimestamp, deletionGracePeriodSeconds };
+  }
+  if (grace > 0) return { deletionTimestamp: requested, deletionGracePeriodSeconds: grace };
+  if (hasFinalizers) return { deletionTimestamp: requested, deletionGracePeriodSeconds: 0 };
+  return 'remove';
+}
+
+/** `2024-05-01T12:00:00Z`: Kubernetes' metav1.Time format, whole seconds. */
+function rfc3339Seconds(date: Date): string {
+  return `${date.toISOString().slice(0, 19)}Z`;
+}
+
+// The continue token: base64url JSON of where the listing stopped and the
+// resourceVersion it started at, so every page reports the same resourceVersion.
+interface ContinueToken {
+  resourceVersion: number;
+  namespace: string;
+  name: string;
+}
+
+function encodeContinue(token: ContinueToken): string {
+  return Buffer.from(JSON.stringify({ rv: token.resourceVersion, ns: token.namespace, name: token.name })).toString('base64url');
+}
+
+function decodeContinue(text: string): ContinueToken {
+  let parsed: unknown;
+  try {
+    if (!/^[A-Za-z0-9_-]+$/.test(text)) throw new Error('not base64url');
+    parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    throw badRequest(`continue key is not valid: ${JSON.stringify(text)}; start the list again without "continue"`);
+  }
+  const token = parsed as { rv?: unknown; ns?: unknown; name?: unknown };
+  if (
+    typeof token !== 'object' ||
+    token === null ||
+    typeof token.rv !== 'number' ||
+    typeof token.ns !== 'string' ||
+    typeof token.name !== 'string'
+  ) {
+    throw badRequest(`continue key is not valid: ${JSON.stringify(text)}; start the list again without "continue"`);
+  }
+  return { resourceVersion: token.rv, namespace: token.ns, name: token.name };
+}

@@ -1,0 +1,203 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { eventually, kubectl, kubectlOk, kubectlStream } from './support/kubectl.ts';
+import { startServe, type ServeProcess } from './support/kubelab-serve.ts';
+
+// Acceptance 1 of the foundation: the everyday kubectl workflow against `kubelab serve`.
+
+const manifest = (mode: string, withDebug: boolean) => `
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: web-config
+  namespace: shop
+data:
+  color: blue
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: web-secret
+  namespace: shop
+stringData:
+  password: s3cret
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+  labels:
+    tier: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+        tier: web
+    spec:
+      containers:
+        - name: web
+          image: kubelab/busybox:test
+          env:
+            - name: MODE
+              value: ${mode}
+${withDebug ? '            - name: DEBUG\n              value: "1"\n' : ''}---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: shop
+spec:
+  selector:
+    app: web
+  ports:
+    - port: 80
+      targetPort: 8080
+`;
+
+let serve: ServeProcess;
+let kc: string;
+const k = (...args: string[]) => kubectlOk(kc, args);
+const json = async (...args: string[]) => JSON.parse(await k(...args, '-o', 'json'));
+
+beforeAll(async () => {
+  serve = await startServe();
+  kc = serve.kubeconfig;
+});
+afterAll(async () => {
+  await serve?.stop();
+});
+
+describe('kubectl against kubelab serve', () => {
+  it('lists the system namespaces', async () => {
+    const out = await k('get', 'ns', '-o', 'name');
+    expect(out.split('\n').filter(Boolean).sort()).toEqual(['namespace/default', 'namespace/kube-node-lease', 'namespace/kube-public', 'namespace/kube-system']);
+  });
+
+  it('applies a multi-document file, then a changed one with a three-way merge', async () => {
+    const created = await kubectlOk(kc, ['apply', '-f', '-'], manifest('blue', true));
+    expect(created).toContain('namespace/shop created');
+    expect(created).toContain('configmap/web-config created');
+    expect(created).toContain('secret/web-secret created');
+    expect(created).toContain('deployment.apps/web created');
+    expect(created).toContain('service/web created');
+
+    const secret = await json('get', 'secret', 'web-secret', '-n', 'shop');
+    expect(Buffer.from(secret.data.password, 'base64').toString()).toBe('s3cret');
+    expect(secret.stringData).toBeUndefined();
+
+    // A change made by another client must survive the next apply (three-way merge).
+    await k('annotate', 'deploy', 'web', '-n', 'shop', 'team=payments');
+    const before = await json('get', 'deploy', 'web', '-n', 'shop');
+
+    const updated = await kubectlOk(kc, ['apply', '-f', '-'], manifest('green', false));
+    expect(updated).toContain('deployment.apps/web configured');
+    expect(updated).toContain('configmap/web-config unchanged');
+    expect(updated).toContain('service/web unchanged');
+
+    const after = await json('get', 'deploy', 'web', '-n', 'shop');
+    expect(after.spec.template.spec.containers[0].env).toEqual([{ name: 'MODE', value: 'green' }]);
+    expect(after.metadata.annotations.team).toBe('payments');
+    expect(after.spec.replicas).toBe(2);
+    expect(after.metadata.generation).toBe(before.metadata.generation + 1);
+    expect(after.metadata.uid).toBe(before.metadata.uid);
+  });
+
+  it('prints kubectl columns from server-side tables', async () => {
+    const out = await k('get', 'deploy,svc,cm', '-n', 'shop');
+    expect(out).toMatch(/NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE/);
+    expect(out).toMatch(/deployment\.apps\/web\s+0\/2\s+0\s+0\s+\d+s/);
+    expect(out).toMatch(/NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE/);
+    expect(out).toMatch(/service\/web\s+ClusterIP\s+\S+\s+<none>\s+80\/TCP/);
+    expect(out).toMatch(/configmap\/web-config\s+1\s+\d+s/);
+  });
+
+  it('round-trips -o yaml: replacing an object with its own yaml changes nothing', async () => {
+    // Created without apply, so kubectl replace has no last-applied annotation to rewrite.
+    const created = await kubectlOk(kc, ['create', '-f', '-'], manifest('blue', true).split('---').filter((d) => d.includes('kind: Deployment'))[0].replace('name: web\n', 'name: roundtrip\n'));
+    expect(created).toContain('deployment.apps/roundtrip created');
+    const yaml = await k('get', 'deploy', 'roundtrip', '-n', 'shop', '-o', 'yaml');
+    const parsed = parseYaml(yaml);
+    expect(parsed.kind).toBe('Deployment');
+    expect(parsed.spec.template.spec.containers[0].image).toBe('kubelab/busybox:test');
+    expect(parsed.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } });
+    const replaced = await kubectlOk(kc, ['replace', '-f', '-'], yaml);
+    expect(replaced).toContain('deployment.apps/roundtrip replaced');
+    const again = parseYaml(await k('get', 'deploy', 'roundtrip', '-n', 'shop', '-o', 'yaml'));
+    expect(again).toEqual(parsed);
+  });
+
+  it('filters pods with set-based label selectors', async () => {
+    const pods = [
+      ['web-1', 'tier=web'],
+      ['api-1', 'tier=api'],
+      ['db-1', 'tier=db'],
+      ['web-canary', 'tier=web,canary=true'],
+      ['nolabel', ''],
+    ];
+    for (const [name, labels] of pods) {
+      await k('run', name, '-n', 'shop', '--image', 'kubelab/busybox:test', '--restart', 'Never', ...(labels ? ['--labels', labels] : []));
+    }
+    const out = await k('get', 'pods', '-n', 'shop', '-l', 'tier in (web,api),!canary', '-o', 'name');
+    expect(out.split('\n').filter(Boolean).sort()).toEqual(['pod/api-1', 'pod/web-1']);
+    const table = await k('get', 'pods', '-n', 'shop', '-l', 'tier=db');
+    expect(table).toMatch(/NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE/);
+    expect(table).toMatch(/db-1\s+0\/1\s+Pending\s+0\s+\d+s/);
+  });
+
+  it('labels, annotates, patches (merge, json, strategic), scales and deletes', async () => {
+    await k('label', 'cm', 'web-config', '-n', 'shop', 'stage=prod');
+    await k('annotate', 'cm', 'web-config', '-n', 'shop', 'owner=alice');
+    let cm = await json('get', 'cm', 'web-config', '-n', 'shop');
+    expect(cm.metadata.labels.stage).toBe('prod');
+    expect(cm.metadata.annotations.owner).toBe('alice');
+    await k('label', 'cm', 'web-config', '-n', 'shop', 'stage-');
+    cm = await json('get', 'cm', 'web-config', '-n', 'shop');
+    expect(cm.metadata.labels?.stage).toBeUndefined();
+
+    await k('patch', 'cm', 'web-config', '-n', 'shop', '--type', 'merge', '-p', '{"data":{"size":"xl","color":null}}');
+    cm = await json('get', 'cm', 'web-config', '-n', 'shop');
+    expect(cm.data).toEqual({ size: 'xl' });
+
+    await k('patch', 'cm', 'web-config', '-n', 'shop', '--type', 'json', '-p', '[{"op":"add","path":"/data/shape","value":"round"},{"op":"remove","path":"/data/size"}]');
+    cm = await json('get', 'cm', 'web-config', '-n', 'shop');
+    expect(cm.data).toEqual({ shape: 'round' });
+
+    // Strategic merge: containers merge by name, so the sidecar is added (first, as
+    // Kubernetes places patch elements) and `web` is kept.
+    await k('patch', 'deploy', 'web', '-n', 'shop', '--type', 'strategic', '-p', '{"spec":{"template":{"spec":{"containers":[{"name":"sidecar","image":"kubelab/busybox:test"}]}}}}');
+    const deploy = await json('get', 'deploy', 'web', '-n', 'shop');
+    expect(deploy.spec.template.spec.containers.map((c: { name: string }) => c.name)).toEqual(['sidecar', 'web']);
+
+    expect(await k('scale', 'deploy/web', '-n', 'shop', '--replicas=4')).toContain('deployment.apps/web scaled');
+    expect((await json('get', 'deploy', 'web', '-n', 'shop')).spec.replicas).toBe(4);
+
+    expect(await k('delete', 'cm', 'web-config', '-n', 'shop')).toContain('configmap "web-config" deleted');
+    const gone = await kubectl(kc, ['get', 'cm', 'web-config', '-n', 'shop']);
+    expect(gone.code).not.toBe(0);
+    expect(gone.stderr).toContain('configmaps "web-config" not found');
+  });
+
+  it('get -w prints a change made by another client', async () => {
+    // kubectl prints the header with the first row, so the list must not be empty.
+    await kubectlOk(kc, ['apply', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: early-bird\n  namespace: shop\n');
+    const watch = kubectlStream(kc, ['get', 'cm', '-n', 'shop', '-w']);
+    try {
+      await eventually(() => watch.output().includes('early-bird'), 'the first watch rows');
+      await kubectlOk(kc, ['apply', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: late-arrival\n  namespace: shop\ndata:\n  a: b\n');
+      await eventually(() => watch.output().includes('late-arrival'), `late-arrival in the watch output (got: ${watch.output()} ${watch.errors()})`);
+    } finally {
+      watch.stop();
+    }
+  });
+});

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Kubelab's whole test run (`npm test`, and CI through .ci/run): type check,
+# prepare the machine (Docker engine, kubectl, test image, and Chromium when
+# there are browser suites), then every vitest project. Extra arguments go to
+# vitest, e.g. `npm test -- --project unit`.
+#
+# Every step runs even after an earlier one failed, so one run shows all that
+# is wrong; the exit status is non-zero if anything failed. The last line is
+# always `tests: N passed, N failed, N skipped`, which CI reads.
+#
+#   KUBELAB_SKIP_TYPECHECK=1  skip `tsc --noEmit` (quick local runs)
+#   KUBELAB_BROWSER_TESTS=0   skip Chromium setup (and so the browser suites' needs)
+set -uo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
+
+report=test-results/vitest.json
+failed_steps=()
+
+run_step() {
+  local name=$1
+  shift
+  local started=$SECONDS
+  echo "== $name"
+  if "$@"; then
+    echo "== $name: ok ($((SECONDS - started))s)"
+  else
+    echo "== $name: FAILED ($((SECONDS - started))s)"
+    failed_steps+=("$name")
+  fi
+}
+
+if [[ ${KUBELAB_SKIP_TYPECHECK:-0} == 1 ]]; then
+  echo "== typecheck: skipped (KUBELAB_SKIP_TYPECHECK=1)"
+else
+  run_step typecheck npx tsc --noEmit -p tsconfig.json
+fi
+
+run_step docker bash test/setup/ensure-docker.sh
+if [[ " ${failed_steps[*]} " == *" docker "* ]]; then
+  echo "== test image: skipped (no Docker engine)"
+else
+  run_step 'test image' bash test/setup/ensure-test-image.sh
+fi
+run_step kubectl bash test/setup/ensure-kubectl.sh
+if [[ ${KUBELAB_BROWSER_TESTS:-1} != 0 && -d test/e2e ]]; then
+  run_step chromium bash test/setup/ensure-chromium.sh
+fi
+
+rm -rf test-results
+mkdir -p test-results
+vitest_started=$SECONDS
+echo "== vitest"
+npx vitest run --reporter=default --reporter=json --outputFile="$report" "$@"
+vitest_status=$?
+echo "== vitest: exit $vitest_status ($((SECONDS - vitest_started))s)"
+
+if ((${#failed_steps[@]} > 0)); then
+  echo "failed steps outside vitest: ${failed_steps[*]}"
+fi
+node test/setup/summarize-results.mjs "$report" \
+  --extra-failures="${#failed_steps[@]}" --vitest-exit="$vitest_status"
+
+if ((vitest_status != 0 || ${#failed_steps[@]} > 0)); then
+  exit 1
+fi

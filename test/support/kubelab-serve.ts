@@ -1,0 +1,69 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// Runs the real `kubelab serve` as a child process, the way a user does, and knows
+// its URL, token file and kubeconfig.
+
+export const REPO_ROOT = new URL('../..', import.meta.url).pathname;
+export const KUBELAB_BIN = join(REPO_ROOT, 'bin/kubelab.mjs');
+
+export interface ServeProcess {
+  child: ChildProcess;
+  /** https://127.0.0.1:PORT (what kubectl uses) */
+  url: string;
+  /** http://127.0.0.1:PORT, the same server without TLS (raw requests in tests) */
+  httpUrl: string;
+  kubeconfig: string;
+  dataDir: string;
+  output: () => string;
+  /** Resolves with the exit code (or signal name). */
+  exited: Promise<number | string>;
+  stop(signal?: NodeJS.Signals): Promise<number | string>;
+}
+
+export async function tempDataDir(prefix = 'kubelab-test-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+export async function startServe(dataDir?: string, extraArgs: string[] = []): Promise<ServeProcess> {
+  const dir = dataDir ?? (await tempDataDir());
+  const child = spawn(process.execPath, [KUBELAB_BIN, 'serve', '--data-dir', dir, ...extraArgs], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, KUBELAB_LOG: 'warn' },
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const ready = await new Promise<{ url: string; httpUrl: string; kubeconfig: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`kubelab serve did not start in 60s:\n${out}`)), 60_000);
+    const check = () => {
+      const url = /API:\s+(\S+)/.exec(out)?.[1];
+      const httpUrl = /HTTP:\s+(\S+)/.exec(out)?.[1];
+      const kubeconfig = /kubeconfig:\s+(\S+)/.exec(out)?.[1];
+      if (url && httpUrl && kubeconfig) {
+        clearTimeout(timer);
+        resolve({ url, httpUrl, kubeconfig });
+      }
+    };
+    child.stdout!.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`kubelab serve exited with ${code}:\n${out}`));
+    });
+  });
+  return {
+    child,
+    dataDir: dir,
+    ...ready,
+    output: () => out,
+    exited,
+    stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
