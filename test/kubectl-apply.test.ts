@@ -188,6 +188,31 @@ describe('kubectl against kubelab serve', () => {
     expect(gone.stderr).toContain('configmaps "web-config" not found');
   });
 
+  it('kubectl create and run (typed clients sending protobuf bodies) work', async () => {
+    await k('create', 'namespace', 'typed');
+    await k('create', 'configmap', 'settings', '-n', 'typed', '--from-literal=mode=fast');
+    await k('create', 'secret', 'generic', 'creds', '-n', 'typed', '--from-literal=password=hunter2');
+    await k('create', 'deployment', 'api', '-n', 'typed', '--image=kubelab/busybox:test', '--replicas=3', '--port=8080');
+    await k('create', 'job', 'once', '-n', 'typed', '--image=kubelab/busybox:test', '--', 'echo', 'hi');
+    await k('create', 'cronjob', 'tick', '-n', 'typed', '--image=kubelab/busybox:test', '--schedule=*/5 * * * *', '--', 'date');
+    await k('create', 'service', 'clusterip', 'api', '-n', 'typed', '--tcp=80:8080');
+    await k('create', 'serviceaccount', 'robot', '-n', 'typed');
+    await k('run', 'solo', '-n', 'typed', '--image=kubelab/busybox:test', '--env=GREETING=hello', '--labels=tier=web', '--', 'sleep', '3600');
+
+    expect((await json('get', 'cm', 'settings', '-n', 'typed')).data).toEqual({ mode: 'fast' });
+    expect(Buffer.from((await json('get', 'secret', 'creds', '-n', 'typed')).data.password, 'base64').toString()).toBe('hunter2');
+    const api = await json('get', 'deploy', 'api', '-n', 'typed');
+    expect(api.spec.replicas).toBe(3);
+    expect(api.spec.template.spec.containers[0]).toMatchObject({ image: 'kubelab/busybox:test', ports: [{ containerPort: 8080, protocol: 'TCP' }] });
+    expect((await json('get', 'job', 'once', '-n', 'typed')).spec.template.spec.containers[0].command).toEqual(['echo', 'hi']);
+    expect((await json('get', 'cronjob', 'tick', '-n', 'typed')).spec.schedule).toBe('*/5 * * * *');
+    expect((await json('get', 'svc', 'api', '-n', 'typed')).spec.ports[0]).toMatchObject({ port: 80, targetPort: 8080 });
+    expect((await json('get', 'sa', 'robot', '-n', 'typed')).metadata.name).toBe('robot');
+    const solo = await json('get', 'pod', 'solo', '-n', 'typed');
+    expect(solo.metadata.labels).toEqual({ tier: 'web' });
+    expect(solo.spec.containers[0]).toMatchObject({ env: [{ name: 'GREETING', value: 'hello' }], args: ['sleep', '3600'] });
+  });
+
   it('get -w prints a change made by another client', async () => {
     // kubectl prints the header with the first row, so the list must not be empty.
     await kubectlOk(kc, ['apply', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: early-bird\n  namespace: shop\n');

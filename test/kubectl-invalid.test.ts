@@ -73,6 +73,17 @@ describe('invalid manifests', () => {
     expect(await kubectlOk(kc, ['get', 'deploy', '-o', 'name'])).toBe('deployment.apps/good-one\n');
   });
 
+  it('a typo in a field name: apply refuses it (Strict), --validate=warn stores the object without it', async () => {
+    const typo = deployment('typo', {}).replace('  replicas: 1', '  replica: 1').replace('          image:', '          imagePullPolcy: Never\n          image:');
+    await expectRefused(typo, 'typo', /strict decoding error: unknown field "spec\.replica", unknown field "spec\.template\.spec\.containers\[0\]\.imagePullPolcy"/);
+    const warned = await kubectl(kc, ['apply', '--validate=warn', '-f', '-'], typo);
+    expect(warned.code, warned.stderr).toBe(0);
+    expect(warned.stderr).toContain('Warning: unknown field "spec.replica"');
+    const stored = JSON.parse(await kubectlOk(kc, ['get', 'deploy', 'typo', '-o', 'json']));
+    expect(stored.spec.replica).toBeUndefined();
+    expect(stored.spec.template.spec.containers[0].imagePullPolcy).toBeUndefined();
+  });
+
   it('a server-side dry run validates without storing', async () => {
     const bad = await kubectl(kc, ['apply', '--dry-run=server', '-f', '-'], deployment('dry-bad', { image: null }));
     expect(bad.stderr).toMatch(/image: Required value/);

@@ -116,6 +116,9 @@ export function fieldErrorsFromAjv(errors: AjvError[], obj: unknown, kind: strin
     for (const error of group) {
       switch (error.keyword) {
         case 'required': {
+          // Status is written by controllers and agents, and Kubernetes does not hold it
+          // to the OpenAPI `required` lists (a Node may report a partial nodeInfo).
+          if (path === 'status' || path.startsWith('status.')) break;
           const missing = String(error.params.missingProperty);
           result.push(fieldError.required(path ? `${path}.${missing}` : missing));
           break;

@@ -14,7 +14,7 @@ import { openApiV3Document, openApiV3Index, parseOpenApiV3Path } from './openapi
 import { bindPod } from './pod-binding.ts';
 import { guardRequest, loopbackHosts } from './request-guard.ts';
 import { parseResourcePath, type ResourceRequest } from './request-info.ts';
-import { ResourceService, type DeleteRequestOptions } from './resource-service.ts';
+import { ResourceService, type DeleteRequestOptions, type FieldValidation } from './resource-service.ts';
 import { negotiateFormat, partialMetadata, type ResponseFormat } from './response-format.ts';
 import { getScale, patchScale, updateScale } from './scale-subresource.ts';
 import { toTable } from './table.ts';
@@ -115,6 +115,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
 
   async function handleResource(req: IncomingMessage, res: ServerResponse, method: string, r: ResourceRequest, params: URLSearchParams): Promise<void> {
     const dryRun = parseDryRun(params);
+    const warnings: string[] = [];
+    const write = { dryRun, fieldValidation: parseFieldValidation(params), warnings };
+    // Headers set now go out with whatever the handler writes once it is done.
+    const sendWarnings = () => warnings.length && res.setHeader('Warning', warnings);
     const { info, name, subresource } = r;
     if (subresource && !info.subresources.includes(subresource as never)) {
       throw new ApiError(404, 'NotFound', `${info.plural} have no "${subresource}" subresource`);
@@ -143,20 +147,26 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
           return writeJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
         }
         if (name) throw methodNotAllowed(`POST creates objects in a collection: send it to the ${info.plural} collection, not to one object`);
-        return writeJson(res, 201, await service.create(r, await readObjectBody(req), { dryRun }));
+        const created = await service.create(r, await readObjectBody(req), write);
+        sendWarnings();
+        return writeJson(res, 201, created);
       }
       case 'PUT': {
         if (!name) throw methodNotAllowed(`PUT replaces one object: add its name to the path`);
         const body = await readObjectBody(req);
         if (subresource === 'scale') return writeJson(res, 200, await updateScale(service, r, body, dryRun));
-        return writeJson(res, 200, await service.update(r, body, { dryRun }));
+        const updated = await service.update(r, body, write);
+        sendWarnings();
+        return writeJson(res, 200, updated);
       }
       case 'PATCH': {
         if (!name) throw methodNotAllowed('PATCH changes one object: add its name to the path');
         const type = patchTypeOf(mediaType(req));
         const patch = parseJson((await readBody(req)).toString('utf8'));
         if (subresource === 'scale') return writeJson(res, 200, await patchScale(service, r, type, patch, dryRun));
-        return writeJson(res, 200, await service.patch(r, type, patch, { dryRun }));
+        const patched = await service.patch(r, type, patch, write);
+        sendWarnings();
+        return writeJson(res, 200, patched);
       }
       case 'DELETE': {
         const options = await readDeleteOptions(req, params, dryRun);
@@ -226,6 +236,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
 function writeEmptyOpenApiV2(res: ServerResponse): void {
   res.writeHead(200, { 'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf', 'Content-Length': 0 });
   res.end();
+}
+
+function parseFieldValidation(params: URLSearchParams): FieldValidation {
+  const value = params.get('fieldValidation');
+  if (value === null || value === '') return 'Warn';
+  if (value === 'Ignore' || value === 'Warn' || value === 'Strict') return value;
+  throw badRequest(`fieldValidation must be one of Ignore, Warn or Strict (got "${value}")`);
 }
 
 function parseDryRun(params: URLSearchParams): boolean {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { ApiError, badRequest, internalError, unsupportedMediaType } from '../api/errors.ts';
+import { decodeKubernetesProtobuf } from './protobuf/decode-object.ts';
 
 // Reading request bodies and writing JSON answers, the same way for every handler.
 
@@ -27,7 +28,10 @@ export function mediaType(req: IncomingMessage): string {
 /** A JSON or YAML object body (create, update). */
 export async function readObjectBody(req: IncomingMessage): Promise<Record<string, unknown>> {
   const type = mediaType(req);
-  const raw = (await readBody(req)).toString('utf8');
+  const bytes = await readBody(req);
+  // Go clients (kubectl's typed commands, helm, controllers) send built-in kinds as protobuf.
+  if (type === 'application/vnd.kubernetes.protobuf') return decodeKubernetesProtobuf(bytes);
+  const raw = bytes.toString('utf8');
   let value: unknown;
   if (type === 'application/json' || type === '*/*' || type === '') {
     value = parseJson(raw);

@@ -1,6 +1,7 @@
 import { ApiError, badRequest, conflict, fieldError, invalid, isConflict, notFound, type FieldError } from '../api/errors.ts';
 import { applyDefaults } from '../api/defaulting.ts';
 import type { KubeObject } from '../api/kube-object.ts';
+import { findUnknownFields, strictDecodingError, unknownFieldWarning } from '../api/known-fields.ts';
 import { RESOURCES, apiVersionOf, refOf, resourceKey, type ResourceInfo } from '../api/resource-catalog.ts';
 import { validateObject } from '../api/validation.ts';
 import type { ListResult, Preconditions, Store, WatchEvent, WatchOptions, Watch } from '../store/store.ts';
@@ -11,8 +12,14 @@ import type { ResourceRequest } from './request-info.ts';
 // The write and read paths of every resource, independent of HTTP: what Kubernetes'
 // generic registry does between a decoded request and the store.
 
+export type FieldValidation = 'Ignore' | 'Warn' | 'Strict';
+
 export interface WriteOptions {
   dryRun?: boolean;
+  /** How unknown fields are treated; Kubernetes' server default is Warn. */
+  fieldValidation?: FieldValidation;
+  /** Collects Warning header values (`299 - "unknown field \"spec.x\""`) for the HTTP layer to send. */
+  warnings?: string[];
 }
 
 export interface DeleteRequestOptions extends WriteOptions {
@@ -49,6 +56,7 @@ export class ResourceService {
   async create(r: ResourceRequest, body: Record<string, unknown>, options: WriteOptions = {}): Promise<KubeObject> {
     const { info } = r;
     const obj = checkTypeMeta(info, body);
+    dropUnknownFields(info, obj, options);
     const meta = obj.metadata;
     if (info.namespaced) {
       if (!r.namespace) throw badRequest(`${info.plural} are namespaced: create them under /namespaces/NAMESPACE/${info.plural}`);
@@ -82,6 +90,7 @@ export class ResourceService {
   async update(r: ResourceRequest, body: Record<string, unknown>, options: WriteOptions = {}): Promise<KubeObject> {
     const { info } = r;
     const incoming = checkTypeMeta(info, body);
+    dropUnknownFields(info, incoming, options);
     const meta = incoming.metadata;
     if (meta.name && meta.name !== r.name) {
       throw badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${r.name})`);
@@ -136,6 +145,8 @@ export class ResourceService {
       const old = await this.get(r);
       const patched = applyPatch(type, old, patch, apiVersionOf(info), info.kind) as unknown as KubeObject;
       if (!patched.metadata || typeof patched.metadata !== 'object') throw badRequest('the patch removed metadata; an object must keep its metadata');
+      if (attempt === 0) dropUnknownFields(info, patched, options);
+      else findUnknownFields(apiVersionOf(info), info.kind, patched, { prune: true });
       // A resourceVersion in the patch is a precondition; without one the patch applies to whatever is current.
       const conditional = patched.metadata.resourceVersion !== old.metadata.resourceVersion;
       for (const field of ['name', 'namespace'] as const) {
@@ -209,6 +220,18 @@ export class ResourceService {
     const errors: FieldError[] = validateObject(info, obj, old);
     if (errors.length) throw invalid(info.kind, info.group, obj.metadata.name ?? obj.metadata.generateName ?? '', errors);
   }
+}
+
+/**
+ * Unknown fields never reach the store, as in Kubernetes (its decoder drops them):
+ * Strict refuses the write, Warn reports each one, Ignore drops them quietly.
+ */
+function dropUnknownFields(info: ResourceInfo, obj: KubeObject, options: WriteOptions): void {
+  const mode = options.fieldValidation ?? 'Warn';
+  const unknown = findUnknownFields(apiVersionOf(info), info.kind, obj, { prune: mode !== 'Strict' });
+  if (unknown.length === 0) return;
+  if (mode === 'Strict') throw badRequest(strictDecodingError(info.kind, info.version, unknown));
+  if (mode === 'Warn') options.warnings?.push(...unknown.map(unknownFieldWarning));
 }
 
 /** apiVersion and kind in a body must name the endpoint's kind; absent ones are filled in. */

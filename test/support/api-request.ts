@@ -25,7 +25,7 @@ export function apiRequest(baseUrl: string, method: string, path: string, option
         method,
         headers: {
           ...(options.token ? { Authorization: `Bearer ${options.token}` } : {}),
-          ...(payload ? { 'Content-Type': 'application/json' } : {}),
+          ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(payload)) } : {}),
           ...options.headers,
         },
       },

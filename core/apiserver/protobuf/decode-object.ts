@@ -132,6 +132,8 @@ class ObjectDecoder implements WellKnownContext {
         expectWireType(field, wireType, WireType.lengthDelimited);
         const map = (out[field.jsonName] ??= {}) as Record<string, unknown>;
         this.readMapEntry(reader.readBytes(), field, map, fieldPath);
+      } else if (field.shape === 'inline') {
+        Object.assign(out, this.readValue(reader, wireType, field, field.value, path));
       } else if (field.shape === 'repeated') {
         const list = (out[field.jsonName] ??= []) as unknown[];
         this.readRepeated(reader, wireType, field, list, fieldPath);

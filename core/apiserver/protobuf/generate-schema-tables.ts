@@ -5,7 +5,9 @@
 //   npx tsx core/apiserver/protobuf/generate-schema-tables.ts "$(readlink -f "$(command -v kubectl)")"
 //
 // It keeps the gogoproto `nullable` option: a scalar without `nullable=false`
-// is a Go pointer, whose zero value means something (`replicas: 0`).
+// is a Go pointer, whose zero value means something (`replicas: 0`). Embedded
+// Go structs, which JSON inlines, are not marked in descriptors; the binary's
+// struct tags (`json:",inline" protobuf:"bytes,2,opt,name=volumeSource"`) tell them.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync, constants as zlibConstants } from 'node:zlib';
 import { dirname, join } from 'node:path';
@@ -151,7 +153,39 @@ function findDescriptors(binary: Buffer): Map<string, FileDescriptor> {
   return found;
 }
 
-function typeOf(field: FieldDescriptor, messagesByFullName: Map<string, MessageDescriptor>): string {
+interface StructTags {
+  /** `number:name` of fields whose Go struct tag says `json:",inline"`. */
+  named: Set<string>;
+  /** Field numbers of inline tags that name no proto field (EphemeralContainer's common part). */
+  unnamedNumbers: Set<string>;
+  /** `number:name` of every message field some struct tag names. */
+  tagged: Set<string>;
+  /** `number:protoName` -> JSON name, where the two differ (BoundObjectReference's uID is "uid"). */
+  jsonRenames: Map<string, string>;
+}
+
+function findStructTags(binary: Buffer): StructTags {
+  const text = binary.toString('latin1');
+  const tags: StructTags = { named: new Set(), unnamedNumbers: new Set(), tagged: new Set(), jsonRenames: new Map() };
+  for (const match of text.matchAll(/json:",inline[^"]*" protobuf:"bytes,(\d+)(?:,opt|,req)?(?:,name=(\w+))?/g)) {
+    if (match[2]) tags.named.add(`${match[1]}:${match[2]}`);
+    else tags.unnamedNumbers.add(match[1]);
+  }
+  for (const match of text.matchAll(/protobuf:"bytes,(\d+),(?:[a-z]+,)?name=(\w+)/g)) tags.tagged.add(`${match[1]}:${match[2]}`);
+  for (const match of text.matchAll(/json:"(\w+)[^"]*" protobuf:"\w+,(\d+),(?:[a-z]+,)?name=(\w+)/g)) {
+    if (match[1] !== match[3]) tags.jsonRenames.set(`${match[2]}:${match[3]}`, match[1]);
+  }
+  return tags;
+}
+
+function isInline(field: FieldDescriptor, tags: StructTags): boolean {
+  if (field.type !== TYPE_MESSAGE || field.repeated) return false;
+  const key = `${field.number}:${field.name}`;
+  return tags.named.has(key) || (tags.unnamedNumbers.has(String(field.number)) && !tags.tagged.has(key));
+}
+
+function typeOf(field: FieldDescriptor, messagesByFullName: Map<string, MessageDescriptor>, structTags: StructTags): string {
+  if (isInline(field, structTags)) return `...${shortName(field.typeName)}`;
   if (field.type === TYPE_MESSAGE) {
     const entry = messagesByFullName.get(field.typeName);
     if (entry?.mapEntry) {
@@ -167,10 +201,10 @@ function typeOf(field: FieldDescriptor, messagesByFullName: Map<string, MessageD
   return field.nonNullable ? scalar : `*${scalar}`;
 }
 
-function renderMessage(name: string, message: MessageDescriptor, messagesByFullName: Map<string, MessageDescriptor>): string {
+function renderMessage(name: string, message: MessageDescriptor, messagesByFullName: Map<string, MessageDescriptor>, structTags: StructTags): string {
   const fields = [...message.fields]
     .sort((a, b) => a.number - b.number)
-    .map((f) => `${f.number}: [${JSON.stringify(f.name)}, ${JSON.stringify(typeOf(f, messagesByFullName)).replace(/"/g, "'")}]`.replace(/\["([^"']*)"/, "['$1'"));
+    .map((f) => `${f.number}: [${JSON.stringify(structTags.jsonRenames.get(`${f.number}:${f.name}`) ?? f.name)}, ${JSON.stringify(typeOf(f, messagesByFullName, structTags)).replace(/"/g, "'")}]`.replace(/\["([^"']*)"/, "['$1'"));
   const oneLine = fields.length === 0 ? `  '${name}': {},` : `  '${name}': { ${fields.join(', ')} },`;
   if (oneLine.length <= 120) return oneLine;
   return [`  '${name}': {`, ...fields.map((f) => `    ${f},`), '  },'].join('\n');
@@ -179,7 +213,9 @@ function renderMessage(name: string, message: MessageDescriptor, messagesByFullN
 function main(): void {
   const binaryPath = process.argv[2];
   if (!binaryPath) throw new Error('usage: generate-schema-tables.ts PATH_TO_KUBECTL_BINARY');
-  const descriptors = findDescriptors(readFileSync(binaryPath));
+  const binary = readFileSync(binaryPath);
+  const descriptors = findDescriptors(binary);
+  const structTags = findStructTags(binary);
   const messagesByFullName = new Map<string, MessageDescriptor>();
   for (const file of descriptors.values()) {
     for (const message of file.messages) {
@@ -196,7 +232,7 @@ function main(): void {
         .sort((a, b) => a.name.localeCompare(b.name))
         .map((m) => ({ name: `${shortName(file.packageName)}.${m.name}`, message: m }))
         .filter(({ name }) => !WELL_KNOWN.has(name))
-        .map(({ name, message }) => renderMessage(name, message, messagesByFullName));
+        .map(({ name, message }) => renderMessage(name, message, messagesByFullName, structTags));
       return `export const ${exportName}: SchemaTable = {\n${body.join('\n')}\n};\n`;
     });
     const header = [

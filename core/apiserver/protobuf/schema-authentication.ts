@@ -7,7 +7,7 @@ export const authenticationV1Schema: SchemaTable = {
     1: ['kind', 'string'],
     2: ['apiVersion', 'string'],
     3: ['name', 'string'],
-    4: ['uID', 'string'],
+    4: ['uid', 'string'],
   },
   'authentication.v1.SelfSubjectReview': {
     1: ['metadata', 'meta.v1.ObjectMeta'],

@@ -88,11 +88,11 @@ export const coreV1Schema: SchemaTable = {
     4: ['immutable', '*bool'],
   },
   'core.v1.ConfigMapEnvSource': {
-    1: ['localObjectReference', 'core.v1.LocalObjectReference'],
+    1: ['localObjectReference', '...core.v1.LocalObjectReference'],
     2: ['optional', '*bool'],
   },
   'core.v1.ConfigMapKeySelector': {
-    1: ['localObjectReference', 'core.v1.LocalObjectReference'],
+    1: ['localObjectReference', '...core.v1.LocalObjectReference'],
     2: ['key', 'string'],
     3: ['optional', '*bool'],
   },
@@ -105,12 +105,12 @@ export const coreV1Schema: SchemaTable = {
     5: ['kubeletConfigKey', 'string'],
   },
   'core.v1.ConfigMapProjection': {
-    1: ['localObjectReference', 'core.v1.LocalObjectReference'],
+    1: ['localObjectReference', '...core.v1.LocalObjectReference'],
     2: ['items', '[]core.v1.KeyToPath'],
     4: ['optional', '*bool'],
   },
   'core.v1.ConfigMapVolumeSource': {
-    1: ['localObjectReference', 'core.v1.LocalObjectReference'],
+    1: ['localObjectReference', '...core.v1.LocalObjectReference'],
     2: ['items', '[]core.v1.KeyToPath'],
     3: ['defaultMode', '*int32'],
     4: ['optional', '*bool'],
@@ -244,7 +244,7 @@ export const coreV1Schema: SchemaTable = {
     4: ['secretKeyRef', 'core.v1.SecretKeySelector'],
   },
   'core.v1.EphemeralContainer': {
-    1: ['ephemeralContainerCommon', 'core.v1.EphemeralContainerCommon'],
+    1: ['ephemeralContainerCommon', '...core.v1.EphemeralContainerCommon'],
     2: ['targetContainerName', 'string'],
   },
   'core.v1.EphemeralContainerCommon': {
@@ -575,7 +575,7 @@ export const coreV1Schema: SchemaTable = {
   },
   'core.v1.PersistentVolumeSpec': {
     1: ['capacity', 'map[string]resource.Quantity'],
-    2: ['persistentVolumeSource', 'core.v1.PersistentVolumeSource'],
+    2: ['persistentVolumeSource', '...core.v1.PersistentVolumeSource'],
     3: ['accessModes', '[]string'],
     4: ['claimRef', 'core.v1.ObjectReference'],
     5: ['persistentVolumeReclaimPolicy', 'string'],
@@ -758,7 +758,7 @@ export const coreV1Schema: SchemaTable = {
   },
   'core.v1.PreferredSchedulingTerm': { 1: ['weight', 'int32'], 2: ['preference', 'core.v1.NodeSelectorTerm'] },
   'core.v1.Probe': {
-    1: ['handler', 'core.v1.ProbeHandler'],
+    1: ['handler', '...core.v1.ProbeHandler'],
     2: ['initialDelaySeconds', 'int32'],
     3: ['timeoutSeconds', 'int32'],
     4: ['periodSeconds', 'int32'],
@@ -898,15 +898,18 @@ export const coreV1Schema: SchemaTable = {
     4: ['stringData', 'map[string]string'],
     5: ['immutable', '*bool'],
   },
-  'core.v1.SecretEnvSource': { 1: ['localObjectReference', 'core.v1.LocalObjectReference'], 2: ['optional', '*bool'] },
+  'core.v1.SecretEnvSource': {
+    1: ['localObjectReference', '...core.v1.LocalObjectReference'],
+    2: ['optional', '*bool'],
+  },
   'core.v1.SecretKeySelector': {
-    1: ['localObjectReference', 'core.v1.LocalObjectReference'],
+    1: ['localObjectReference', '...core.v1.LocalObjectReference'],
     2: ['key', 'string'],
     3: ['optional', '*bool'],
   },
   'core.v1.SecretList': { 1: ['metadata', 'meta.v1.ListMeta'], 2: ['items', '[]core.v1.Secret'] },
   'core.v1.SecretProjection': {
-    1: ['localObjectReference', 'core.v1.LocalObjectReference'],
+    1: ['localObjectReference', '...core.v1.LocalObjectReference'],
     2: ['items', '[]core.v1.KeyToPath'],
     4: ['optional', '*bool'],
   },
@@ -1041,7 +1044,7 @@ export const coreV1Schema: SchemaTable = {
     3: ['name', 'string'],
     4: ['namespace', '*string'],
   },
-  'core.v1.Volume': { 1: ['name', 'string'], 2: ['volumeSource', 'core.v1.VolumeSource'] },
+  'core.v1.Volume': { 1: ['name', 'string'], 2: ['volumeSource', '...core.v1.VolumeSource'] },
   'core.v1.VolumeDevice': { 1: ['name', 'string'], 2: ['devicePath', 'string'] },
   'core.v1.VolumeMount': {
     1: ['name', 'string'],

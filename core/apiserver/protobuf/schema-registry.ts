@@ -19,7 +19,8 @@ export type ValueType = { kind: 'scalar'; scalar: ScalarType } | { kind: 'messag
 
 export interface CompiledField {
   jsonName: string;
-  shape: 'single' | 'repeated' | 'map';
+  /** `inline`: an embedded Go struct, whose fields JSON puts in the parent object. */
+  shape: 'single' | 'repeated' | 'map' | 'inline';
   value: ValueType;
   /** Map keys are always scalars in Kubernetes' protos (in practice strings). */
   mapKey?: ScalarType;
@@ -80,6 +81,7 @@ export function compileField(jsonName: string, type: string): CompiledField {
     if (!SCALARS.has(map[1])) throw new Error(`map key type ${map[1]} of ${jsonName} is not a scalar`);
     return { jsonName, shape: 'map', mapKey: map[1] as ScalarType, value: parseValueType(map[2]), keepZero: true };
   }
+  if (type.startsWith('...')) return { jsonName, shape: 'inline', value: { kind: 'message', message: type.slice(3) }, keepZero: true };
   if (type.startsWith('[]')) return { jsonName, shape: 'repeated', value: parseValueType(type.slice(2)), keepZero: true };
   if (type.startsWith('*')) return { jsonName, shape: 'single', value: parseValueType(type.slice(1)), keepZero: true };
   const value = parseValueType(type);

@@ -9,6 +9,8 @@
 //   *int32 *bool ...     a pointer field: present means set, so a zero is kept
 //   core.v1.PodSpec      a message (short name: group.version.Kind, meta.v1.X,
 //                        resource.Quantity, intstr.IntOrString, runtime.RawExtension)
+//   ...core.v1.X         an embedded Go struct: JSON inlines its fields into the
+//                        parent (Volume's volumeSource, Probe's handler)
 //   []T                  a repeated field
 //   map[K]V              a map (repeated {key = 1, value = 2} entries on the wire)
 
