@@ -52,6 +52,14 @@ async function serve(args: string[]): Promise<number> {
       return 2;
     }
   }
+  // Signals are caught from the start: one that arrives while starting up (or right
+  // after the address is printed) still stops the control plane cleanly.
+  let signalled: ((signal: string) => void) | undefined;
+  const received = new Promise<string>((resolve) => (signalled = resolve));
+  const onSignal = (signal: string) => () => signalled!(signal);
+  process.once('SIGINT', onSignal('SIGINT'));
+  process.once('SIGTERM', onSignal('SIGTERM'));
+
   let controlPlane;
   try {
     controlPlane = await startControlPlane({ dataDir: values['data-dir'] ?? defaultDataDir(), port, kubeconfigPath: values.kubeconfig });
@@ -63,16 +71,13 @@ async function serve(args: string[]): Promise<number> {
     `Kubelab is running.\n  API:        ${controlPlane.url}\n  HTTP:       ${controlPlane.httpUrl} (this machine only)\n  kubeconfig: ${controlPlane.kubeconfigPath}\n  data:       ${controlPlane.dataFile}\n` +
       `Try: kubectl --kubeconfig ${controlPlane.kubeconfigPath} get namespaces\n`,
   );
-  const cp = controlPlane;
-  return new Promise<number>((resolve) => {
-    const shutdown = (signal: string) => {
-      process.stderr.write(`kubelab: ${signal} received, stopping\n`);
-      cp.stop().then(() => resolve(0), (e) => {
-        process.stderr.write(`kubelab: stop failed: ${(e as Error).message}\n`);
-        resolve(1);
-      });
-    };
-    process.once('SIGINT', () => shutdown('SIGINT'));
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-  });
+  const signal = await received;
+  process.stderr.write(`kubelab: ${signal} received, stopping\n`);
+  try {
+    await controlPlane.stop();
+    return 0;
+  } catch (e) {
+    process.stderr.write(`kubelab: stop failed: ${(e as Error).message}\n`);
+    return 1;
+  }
 }
