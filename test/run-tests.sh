@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Kubelab's whole test run (`npm test`, and CI through .ci/run): type check,
-# prepare the machine (Docker engine, kubectl, test image, and Chromium when
+# prepare the machine (Docker engine, kubectl, test and lab-node images, sshd, and Chromium when
 # there are browser suites), then every vitest project. Extra arguments go to
 # vitest, e.g. `npm test -- --project unit`.
 #
@@ -41,8 +41,10 @@ if [[ " ${failed_steps[*]} " == *" docker "* ]]; then
   echo "== test image: skipped (no Docker engine)"
 else
   run_step 'test image' bash test/setup/ensure-test-image.sh
+  run_step 'node image' bash test/setup/ensure-node-image.sh
 fi
 run_step kubectl bash test/setup/ensure-kubectl.sh
+run_step sshd bash test/setup/ensure-sshd.sh
 if [[ ${KUBELAB_BROWSER_TESTS:-1} != 0 && -d test/e2e ]]; then
   run_step chromium bash test/setup/ensure-chromium.sh
 fi

@@ -6,6 +6,8 @@
 export const LABELS = {
   managed: 'io.kubelab.managed', // 'true'
   node: 'io.kubelab.node', // node name
+  /** The Kubelab cluster (its kube-system namespace uid): two labs sharing a daemon never touch each other's containers. */
+  cluster: 'io.kubelab.cluster',
   podUid: 'io.kubelab.pod.uid',
   podName: 'io.kubelab.pod.name',
   podNamespace: 'io.kubelab.pod.namespace',

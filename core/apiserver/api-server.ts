@@ -12,6 +12,7 @@ import { mediaType, parseJson, readBody, readObjectBody, writeError, writeJson, 
 import { isWatchRequest, parseListQuery } from './list-query.ts';
 import { openApiV3Document, openApiV3Index, parseOpenApiV3Path } from './openapi.ts';
 import { bindPod } from './pod-binding.ts';
+import { isPodStreamSubresource, PodStreams } from './pod-streams.ts';
 import { guardRequest, loopbackHosts } from './request-guard.ts';
 import { parseResourcePath, type ResourceRequest } from './request-info.ts';
 import { ResourceService, type DeleteRequestOptions, type FieldValidation } from './resource-service.ts';
@@ -57,6 +58,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const watchSettings = { ...DEFAULT_WATCH_SETTINGS, ...options.watch };
   let port = 0;
   const guard = { token: options.token, allowedHosts: () => loopbackHosts(port, host) };
+  const podStreams = new PodStreams({ service, token: options.token, guard, logger });
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((error) => {
@@ -66,6 +68,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   };
   const httpServer = createServer(onRequest);
   const httpsServer = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest) : undefined;
+  // exec and attach arrive as connection upgrades; PodStreams applies the same guard.
+  httpServer.on('upgrade', (req, socket, head) => podStreams.handleUpgrade(req, socket, head));
+  httpsServer?.on('upgrade', (req, socket, head) => podStreams.handleUpgrade(req, socket, head));
   // One listener, two protocols: a TLS ClientHello starts with byte 0x16.
   const server = createNetServer((socket: Socket) => {
     socket.once('data', (first: Buffer) => {
@@ -123,9 +128,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     if (subresource && !info.subresources.includes(subresource as never)) {
       throw new ApiError(404, 'NotFound', `${info.plural} have no "${subresource}" subresource`);
     }
-    if (subresource && !['status', 'scale', 'binding'].includes(subresource)) {
+    if (subresource && !['status', 'scale', 'binding'].includes(subresource) && !isPodStreamSubresource(subresource)) {
       throw new ApiError(404, 'NotFound', `${info.plural}/${subresource} is not served yet: it arrives with Kubelab's node agents`);
     }
+    if (isPodStreamSubresource(subresource)) return podStreams.serve(req, res, method, r, params);
 
     switch (method) {
       case 'GET': {
@@ -222,6 +228,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
+        podStreams.close();
         httpServer.closeAllConnections();
         httpsServer?.closeAllConnections();
       }),

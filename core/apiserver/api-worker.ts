@@ -3,6 +3,7 @@ import { createLogger } from '../log/logger.ts';
 import { LowdbStore } from '../store/lowdb-store.ts';
 import { startApiServer } from './api-server.ts';
 import { ensureSystemNamespaces } from './bootstrap-namespaces.ts';
+import { startEventExpiry } from './event-ttl.ts';
 import { ResourceService } from './resource-service.ts';
 
 // The API server's worker thread: it alone opens the store, then serves HTTP.
@@ -25,8 +26,10 @@ async function run(): Promise<void> {
   await store.open();
   await ensureSystemNamespaces(new ResourceService(store));
   const server = await startApiServer({ store, token: data.token, host: data.host, port: data.port, tls: data.tls, logger });
+  const stopEventExpiry = startEventExpiry(store, logger);
   port.on('message', async (message: { type: string }) => {
     if (message.type !== 'stop') return;
+    stopEventExpiry();
     await server.close();
     await store.close();
     port.postMessage({ type: 'stopped' });

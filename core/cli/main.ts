@@ -12,6 +12,9 @@ Commands:
             --data-dir DIR      state directory (default: ${defaultDataDir()})
             --port N            API port on 127.0.0.1 (default: the last one used, else a free one)
             --kubeconfig FILE   where to write the kubeconfig (default: DIR/kubeconfig)
+            --timings T         kubernetes (default) or lab: shorter restart back-off and heartbeats
+            --no-local-node     do not register the local Docker daemon as a node
+  node      Add, remove, list, create (lab nodes), stop and start nodes: kubelab node --help
   help      Show this text
 `;
 
@@ -20,6 +23,8 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'serve':
       return serve(rest);
+    case 'node':
+      return (await import('./node-cli.ts')).nodeCommand(rest);
     case 'help':
     case '--help':
     case '-h':
@@ -32,11 +37,17 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 async function serve(args: string[]): Promise<number> {
-  let values: { 'data-dir'?: string; port?: string; kubeconfig?: string };
+  let values: { 'data-dir'?: string; port?: string; kubeconfig?: string; timings?: string; 'no-local-node'?: boolean };
   try {
     ({ values } = parseArgs({
       args,
-      options: { 'data-dir': { type: 'string' }, port: { type: 'string' }, kubeconfig: { type: 'string' } },
+      options: {
+        'data-dir': { type: 'string' },
+        port: { type: 'string' },
+        kubeconfig: { type: 'string' },
+        timings: { type: 'string' },
+        'no-local-node': { type: 'boolean' },
+      },
       strict: true,
       allowPositionals: false,
     }));
@@ -52,6 +63,10 @@ async function serve(args: string[]): Promise<number> {
       return 2;
     }
   }
+  if (values.timings !== undefined && values.timings !== 'kubernetes' && values.timings !== 'lab') {
+    process.stderr.write(`kubelab serve: --timings must be kubernetes or lab (got "${values.timings}")\n\n${USAGE}`);
+    return 2;
+  }
   // Signals are caught from the start: one that arrives while starting up (or right
   // after the address is printed) still stops the control plane cleanly.
   let signalled: ((signal: string) => void) | undefined;
@@ -62,7 +77,13 @@ async function serve(args: string[]): Promise<number> {
 
   let controlPlane;
   try {
-    controlPlane = await startControlPlane({ dataDir: values['data-dir'] ?? defaultDataDir(), port, kubeconfigPath: values.kubeconfig });
+    controlPlane = await startControlPlane({
+      dataDir: values['data-dir'] ?? defaultDataDir(),
+      port,
+      kubeconfigPath: values.kubeconfig,
+      timings: values.timings as 'kubernetes' | 'lab' | undefined,
+      localNode: !values['no-local-node'],
+    });
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n`);
     return 1;

@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import type { ApiWorkerData } from '../apiserver/api-worker.ts';
+import type { AgentsWorkerData } from './agents-worker.ts';
 import { createLogger } from '../log/logger.ts';
 import { acquireDataDirLock } from '../store/data-dir-lock.ts';
 import { loadOrCreateToken } from './api-token.ts';
@@ -14,6 +15,10 @@ import { loadOrCreateServingCerts } from './serving-certs.ts';
 
 export interface ControlPlaneOptions {
   dataDir: string;
+  /** Kubernetes' kubelet timings (default) or short lab ones (faster back-off for demos and tests). */
+  timings?: 'kubernetes' | 'lab';
+  /** Register the local Docker daemon as a node when it answers (default true). */
+  localNode?: boolean;
   /** Port to listen on; undefined reuses the last one when free, else any free port. */
   port?: number;
   host?: string;
@@ -46,9 +51,23 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       { dataFile: paths.dataFile, token, host, port: options.port ?? 0, tls: { cert: certs.cert, key: certs.key } },
       options.port === undefined ? await previousPort(paths.stateFile) : undefined,
     );
+    let agents: Worker;
+    try {
+      const agentsData: AgentsWorkerData = {
+        apiUrl: httpUrl,
+        token,
+        dataDir: paths.dataDir,
+        timings: options.timings ?? 'kubernetes',
+        localNode: options.localNode ?? true,
+      };
+      ({ worker: agents } = await startWorker(new URL('./agents-worker-entry.mjs', import.meta.url), agentsData));
+    } catch (error) {
+      await stopWorker(worker);
+      throw error;
+    }
     const kubeconfigPath = options.kubeconfigPath ?? paths.kubeconfig;
     await writeKubeconfig(kubeconfigPath, url, token, certs.caCert);
-    await writeFile(paths.stateFile, `${JSON.stringify({ port, url, pid: process.pid }, null, 2)}\n`);
+    await writeFile(paths.stateFile, `${JSON.stringify({ port, url, httpUrl, pid: process.pid }, null, 2)}\n`);
     let stopping: Promise<void> | undefined;
     return {
       url,
@@ -57,7 +76,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       token,
       kubeconfigPath,
       dataFile: paths.dataFile,
-      stop: () => (stopping ??= stopWorker(worker).finally(() => lock.release())),
+      // Agents first: they stop their loops (containers keep running) while the API still answers.
+      stop: () => (stopping ??= stopWorker(agents).then(() => stopWorker(worker)).finally(() => lock.release())),
     };
   } catch (error) {
     await lock.release();
@@ -85,22 +105,28 @@ interface StartedWorker {
 async function startApiWorker(data: ApiWorkerData, preferredPort?: number): Promise<StartedWorker> {
   if (preferredPort) {
     try {
-      return await launch({ ...data, port: preferredPort });
+      return await launchApiWorker({ ...data, port: preferredPort });
     } catch (e) {
       if (!/EADDRINUSE|EACCES/.test((e as Error).message)) throw e;
       logger.info('previous port is taken; using a free one', { port: preferredPort });
     }
   }
-  return launch(data);
+  return launchApiWorker(data);
 }
 
-function launch(data: ApiWorkerData): Promise<StartedWorker> {
-  const worker = new Worker(new URL('../apiserver/api-worker-entry.mjs', import.meta.url), { workerData: data });
+async function launchApiWorker(data: ApiWorkerData): Promise<StartedWorker> {
+  const { worker, ready } = await startWorker<{ port: number; url: string; httpUrl: string }>(new URL('../apiserver/api-worker-entry.mjs', import.meta.url), data);
+  return { worker, ...ready };
+}
+
+/** Starts a worker thread and waits for its {type:'ready'} message (or its error). */
+function startWorker<Ready = object>(entry: URL, data: unknown): Promise<{ worker: Worker; ready: Ready }> {
+  const worker = new Worker(entry, { workerData: data });
   return new Promise((resolve, reject) => {
-    const onMessage = (message: { type: string; port?: number; url?: string; httpUrl?: string; message?: string }) => {
+    const onMessage = (message: { type: string; message?: string }) => {
       if (message.type === 'ready') {
         cleanup();
-        resolve({ worker, port: message.port!, url: message.url!, httpUrl: message.httpUrl! });
+        resolve({ worker, ready: message as Ready });
       } else if (message.type === 'error') {
         cleanup();
         void worker.terminate();
@@ -113,7 +139,7 @@ function launch(data: ApiWorkerData): Promise<StartedWorker> {
     };
     const onExit = (code: number) => {
       cleanup();
-      reject(new Error(`the API server worker exited with code ${code} before it was ready`));
+      reject(new Error(`the worker ${entry.pathname.split('/').pop()} exited with code ${code} before it was ready`));
     };
     const cleanup = () => {
       worker.off('message', onMessage);

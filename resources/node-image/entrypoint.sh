@@ -19,12 +19,18 @@ socket_dir=/run/kubelab
 mkdir -p "$socket_dir"
 rm -f "$socket_dir/docker.sock" "$socket_dir/docker.pid"
 
-# /sys is mounted read-only in non-privileged containers; dockerd writes to it
-# (cgroups, bridge settings).
-if ! touch /sys/.kubelab-rw 2>/dev/null; then
-  mount -o remount,rw /sys 2>/dev/null || log "could not remount /sys read-write"
-fi
-rm -f /sys/.kubelab-rw 2>/dev/null || true
+# Without --privileged, /sys, /proc/sys and the cgroup hierarchies are mounted
+# read-only; dockerd writes to all of them (cgroups, bridge and forwarding
+# settings). A plain remount changes the filesystem, a bind remount only this
+# mount: try both.
+make_writable() {
+  mount -o remount,rw "$1" 2>/dev/null || mount -o remount,bind,rw "$1" 2>/dev/null ||
+    log "could not make $1 writable"
+}
+mount_is_ro() { awk -v m="$1" '$5 == m { split($6, o, ","); print o[1] }' /proc/self/mountinfo | grep -qx ro; }
+for path in /sys /proc/sys; do
+  if mount_is_ro "$path"; then make_writable "$path"; fi
+done
 
 if [ -d /sys/kernel/security ] && ! mountpoint -q /sys/kernel/security; then
   mount -t securityfs none /sys/kernel/security 2>/dev/null || true
@@ -34,7 +40,7 @@ if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
   # cgroup v2: a cgroup with processes cannot delegate controllers, so move
   # ourselves into a child group first, then enable every controller for the
   # inner daemon's containers.
-  mount -o remount,rw /sys/fs/cgroup 2>/dev/null || true
+  if mount_is_ro /sys/fs/cgroup; then make_writable /sys/fs/cgroup; fi
   mkdir -p /sys/fs/cgroup/init
   xargs -rn1 </sys/fs/cgroup/cgroup.procs >/sys/fs/cgroup/init/cgroup.procs 2>/dev/null || true
   sed -e 's/ / +/g' -e 's/^/+/' </sys/fs/cgroup/cgroup.controllers >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null ||
@@ -45,7 +51,7 @@ else
   if ! mountpoint -q /sys/fs/cgroup; then
     mount -t tmpfs -o uid=0,gid=0,mode=0755 cgroup /sys/fs/cgroup
   fi
-  mount -o remount,rw /sys/fs/cgroup 2>/dev/null || true
+  if mount_is_ro /sys/fs/cgroup; then make_writable /sys/fs/cgroup; fi
   for subsystems in $(cut -d: -f2 /proc/1/cgroup | sort -u); do
     [ -n "$subsystems" ] || continue
     name=${subsystems#name=}
@@ -58,7 +64,7 @@ else
         mount -n -t cgroup -o "none,name=$name" cgroup "$dir" || log "could not mount cgroup $name"
       fi
     fi
-    mount -o remount,rw "$dir" 2>/dev/null || true
+    if mount_is_ro "$dir"; then make_writable "$dir"; fi
     # Comounted hierarchies (cpu,cpuacct) are also reachable by each name.
     case $name in
     *,*)

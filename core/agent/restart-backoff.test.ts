@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { formatBackoff, RestartBackoff } from './restart-backoff.ts';
+
+describe('RestartBackoff', () => {
+  it('doubles per failure up to the cap, counts one failure once, and resets after a long run', () => {
+    let now = 1_000_000;
+    const backoff = new RestartBackoff({ baseMs: 10_000, maxMs: 40_000, resetMs: 600_000, now: () => now });
+    expect(backoff.recordFailure('c', now)).toBe(10_000);
+    expect(backoff.recordFailure('c', now)).toBe(10_000);
+    expect(backoff.remainingMs('c')).toBe(10_000);
+    now += 10_000;
+    expect(backoff.remainingMs('c')).toBe(0);
+    expect(backoff.recordFailure('c', now)).toBe(20_000);
+    now += 20_000;
+    expect(backoff.recordFailure('c', now)).toBe(40_000);
+    now += 40_000;
+    expect(backoff.recordFailure('c', now)).toBe(40_000);
+    now += 1000;
+    expect(backoff.recordFailure('c', now, 600_000)).toBe(10_000);
+  });
+  it('formats delays like the kubelet', () => {
+    expect(formatBackoff(20_000)).toBe('20s');
+    expect(formatBackoff(80_000)).toBe('1m20s');
+    expect(formatBackoff(300_000)).toBe('5m0s');
+  });
+});

@@ -1,0 +1,63 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { containersWithLabels } from './support/docker-cli.ts';
+import { eventually, kubectl, kubectlOk } from './support/kubectl.ts';
+import { startServe } from './support/kubelab-serve.ts';
+
+// Issue 3 acceptance 7: kill -9 of `kubelab serve` with 10 running pods, then a restart:
+// the agent adopts the same containers (same IDs), creates no extra ones, and removes
+// the containers of a pod that was deleted while the app was down.
+
+async function localNode(kc: string): Promise<string> {
+  return eventually(async () => (await kubectlOk(kc, ['get', 'nodes', '-l', 'kubelab.io/endpoint-kind=local', '-o', 'name'])).trim().replace('node/', ''), 'the local node');
+}
+
+describe('restart safety', () => {
+  it('adopts running containers after kill -9 and removes those of pods deleted meanwhile', async () => {
+    const first = await startServe(undefined, ['--timings', 'lab']);
+    const kc = first.kubeconfig;
+    const node = await localNode(kc);
+    const pods = Array.from({ length: 10 }, (_, i) => `apiVersion: v1
+kind: Pod
+metadata:
+  name: keep-${i}
+spec:
+  nodeName: ${node}
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: app
+      image: kubelab/busybox:test
+      command: ['sleep', '3600']
+`).join('---\n');
+    await kubectlOk(kc, ['apply', '-f', '-'], pods);
+    await kubectlOk(kc, ['wait', '--for=condition=Ready', 'pods', '--all', '--timeout=120s']);
+    const uidOf = async (name: string) => JSON.parse(await kubectlOk(kc, ['get', 'pod', name, '-o', 'json'])).metadata.uid as string;
+    const goneUid = await uidOf('keep-9');
+    const before = await containersWithLabels({ 'io.kubelab.node': node });
+    expect(before.length).toBe(20); // a sandbox and an app container per pod
+
+    first.child.kill('SIGKILL');
+    await first.exited;
+    // While the app is down, keep-9 disappears from the store (as if another control-plane copy deleted it).
+    const dataFile = join(first.dataDir, 'kubelab-data.json');
+    const data = JSON.parse(readFileSync(dataFile, 'utf8'));
+    delete data.resources.pods['default/keep-9'];
+    writeFileSync(dataFile, JSON.stringify(data, null, 2));
+
+    const second = await startServe(first.dataDir, ['--timings', 'lab']);
+    try {
+      await eventually(async () => (await containersWithLabels({ 'io.kubelab.pod.uid': goneUid })).length === 0, 'the deleted pod’s containers to be removed', 60_000);
+      const after = await containersWithLabels({ 'io.kubelab.node': node });
+      // The other nine pods keep their very containers: nothing new, nothing else removed.
+      expect(after.length).toBe(18);
+      expect(after.every((id) => before.includes(id))).toBe(true);
+      await kubectlOk(second.kubeconfig, ['wait', '--for=condition=Ready', 'pods', '--all', '--timeout=60s']);
+      // Still the same containers once the agent has synced every pod.
+      expect(await containersWithLabels({ 'io.kubelab.node': node })).toEqual(after);
+    } finally {
+      await kubectl(second.kubeconfig, ['delete', 'pods', '--all', '--grace-period=1', '--wait=true', '--timeout=60s']);
+      await second.stop();
+    }
+  }, 300_000);
+});
