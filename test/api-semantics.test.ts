@@ -235,14 +235,71 @@ describe('errors are Kubernetes Status bodies', () => {
   });
 });
 
+describe('deletion propagation', () => {
+  const cms = '/api/v1/namespaces/default/configmaps';
+  const removeFinalizers = (name: string) =>
+    call('PATCH', `${cms}/${name}`, [{ op: 'remove', path: '/metadata/finalizers' }], { 'Content-Type': 'application/json-patch+json' });
+
+  it('Orphan and Foreground hold the object with the garbage collector finalizer; Background deletes now', async () => {
+    for (const [name, policy, finalizer] of [['orphaned', 'Orphan', 'orphan'], ['foreground', 'Foreground', 'foregroundDeletion']]) {
+      await call('POST', cms, { metadata: { name } });
+      const marked = (await call('DELETE', `${cms}/${name}`, { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: policy })).json();
+      expect(marked.metadata.finalizers).toEqual([finalizer]);
+      expect(marked.metadata.deletionTimestamp).toBeDefined();
+      expect((await call('GET', `${cms}/${name}`)).status).toBe(200);
+      await removeFinalizers(name);
+      expect((await call('GET', `${cms}/${name}`)).status).toBe(404);
+    }
+    await call('POST', cms, { metadata: { name: 'background' } });
+    expect((await call('DELETE', `${cms}/background`, { propagationPolicy: 'Background' })).json()).toMatchObject({ kind: 'Status', status: 'Success' });
+    expect((await call('GET', `${cms}/background`)).status).toBe(404);
+  });
+
+  it('legacy orphanDependents, a policy in the query, and a later delete switching the policy', async () => {
+    await call('POST', cms, { metadata: { name: 'legacy', finalizers: ['kubelab.dev/hold'] } });
+    const legacy = (await call('DELETE', `${cms}/legacy`, { orphanDependents: true })).json();
+    expect(legacy.metadata.finalizers).toEqual(['kubelab.dev/hold', 'orphan']);
+    const switched = (await call('DELETE', `${cms}/legacy?propagationPolicy=Foreground`)).json();
+    expect(switched.metadata.finalizers).toEqual(['kubelab.dev/hold', 'foregroundDeletion']);
+    const unchanged = (await call('DELETE', `${cms}/legacy`)).json();
+    expect(unchanged.metadata.finalizers).toEqual(['kubelab.dev/hold', 'foregroundDeletion']);
+    await call('PATCH', `${cms}/legacy`, { metadata: { finalizers: ['foregroundDeletion'] } }, { 'Content-Type': 'application/merge-patch+json' });
+    // Background drops the collector's finalizer; with none left the object goes.
+    expect((await call('DELETE', `${cms}/legacy`, { propagationPolicy: 'Background' })).json()).toMatchObject({ kind: 'Status', status: 'Success' });
+    expect((await call('GET', `${cms}/legacy`)).status).toBe(404);
+    expectStatus(await call('DELETE', `${cms}/legacy`, { orphanDependents: false, propagationPolicy: 'Background' }), 400, 'BadRequest');
+  });
+});
+
 describe('namespaces', () => {
-  it('deleting a namespace removes everything in it', async () => {
+  it('deleting a namespace marks it Terminating until finalize empties spec.finalizers', async () => {
     await call('POST', '/api/v1/namespaces', { metadata: { name: 'scratch' } });
     await call('POST', '/api/v1/namespaces/scratch/configmaps', { metadata: { name: 'a' } });
-    await call('POST', '/apis/apps/v1/namespaces/scratch/deployments', deployment('d'));
-    expect((await call('DELETE', '/api/v1/namespaces/scratch')).status).toBe(200);
+    const terminating = (await call('DELETE', '/api/v1/namespaces/scratch', { propagationPolicy: 'Background' })).json();
+    expect(terminating.metadata.deletionTimestamp).toBeDefined();
+    expect(terminating.status.phase).toBe('Terminating');
+    expect(terminating.spec.finalizers).toEqual(['kubernetes']);
+    const ns = (await call('GET', '/api/v1/namespaces/scratch')).json();
+    expect(ns.status.phase).toBe('Terminating');
+    // The content stays for the namespace controller; new content is refused.
+    expect((await call('GET', '/api/v1/namespaces/scratch/configmaps/a')).status).toBe(200);
+    expectStatus(await call('POST', '/api/v1/namespaces/scratch/configmaps', { metadata: { name: 'b' } }), 403, 'Forbidden');
+    expectStatus(await call('DELETE', '/api/v1/namespaces/scratch'), 409, 'Conflict');
+    // Updates of a terminating namespace keep it.
+    await call('PUT', '/api/v1/namespaces/scratch/status', { ...ns, status: { ...ns.status, conditions: [{ type: 'NamespaceContentRemaining', status: 'True' }] } });
+    expect((await call('GET', '/api/v1/namespaces/scratch')).status).toBe(200);
+    expectStatus(await call('GET', '/api/v1/namespaces/scratch/finalize'), 405, 'MethodNotAllowed');
+
+    const finalized = await call('PUT', '/api/v1/namespaces/scratch/finalize', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'scratch' }, spec: { finalizers: [] } });
+    expect(finalized.status, finalized.body).toBe(200);
     expect((await call('GET', '/api/v1/namespaces/scratch')).status).toBe(404);
-    expect((await call('GET', '/api/v1/namespaces/scratch/configmaps')).json().items).toEqual([]);
-    expect((await call('GET', '/apis/apps/v1/namespaces/scratch/deployments')).json().items).toEqual([]);
+  });
+
+  it('finalize on a live namespace only replaces spec.finalizers', async () => {
+    await call('POST', '/api/v1/namespaces', { metadata: { name: 'kept', labels: { a: 'b' } } });
+    const res = (await call('PUT', '/api/v1/namespaces/kept/finalize', { metadata: { name: 'kept', labels: {} }, spec: { finalizers: ['example.com/x'] } })).json();
+    expect(res.spec.finalizers).toEqual(['example.com/x']);
+    expect(res.metadata.labels).toMatchObject({ a: 'b' });
+    expect(res.status.phase).toBe('Active');
   });
 });

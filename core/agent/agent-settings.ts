@@ -40,8 +40,9 @@ export const KUBERNETES_AGENT_SETTINGS: AgentSettings = {
 };
 
 export const LAB_AGENT_SETTINGS: AgentSettings = {
-  heartbeatSeconds: 10,
-  nodeStatusSeconds: 10,
+  // Well inside the lab node-monitor grace period (8 s, controller-settings.ts).
+  heartbeatSeconds: 2,
+  nodeStatusSeconds: 5,
   resyncSeconds: 30,
   crashLoopBackoffBaseSeconds: 1,
   crashLoopBackoffMaxSeconds: 20,
@@ -49,7 +50,7 @@ export const LAB_AGENT_SETTINGS: AgentSettings = {
   backoffResetSeconds: 60,
   imagePullBackoffBaseSeconds: 1,
   imagePullBackoffMaxSeconds: 20,
-  metricsSampleSeconds: 15,
+  metricsSampleSeconds: 5,
   workers: 4,
   sandboxStopSeconds: 2,
 };

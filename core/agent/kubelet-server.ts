@@ -10,17 +10,22 @@ import { createLogger, type Logger } from '../log/logger.ts';
 import type { ContainerRuntime, LogOptions } from './container-runtime.ts';
 import { RuntimeError } from './container-runtime.ts';
 import { chooseRemoteCommandProtocol, parseOfferedProtocols, REMOTE_COMMAND_PROTOCOLS, serveRemoteCommand, type RemoteCommandOptions } from './exec-websocket.ts';
+import { nodeOfResourceMetricsPath, nodeResourceMetrics } from './metrics-endpoint.ts';
+import type { PodMetrics } from './node-agent.ts';
 import { findPodContainer, type PodContainerRef } from './pod-container-lookup.ts';
 
 // The kubelet's streaming endpoints for every node of this Kubelab, on loopback:
 //   GET /nodes/<node>/containerLogs/<ns>/<pod>/<container>?follow&tailLines&...
 //   WebSocket /nodes/<node>/exec/<ns>/<pod>/<container>?command=..&stdin&stdout&stderr&tty
+//   GET /nodes/<node>/metrics/resource   (metrics-endpoint.ts; read by metrics.k8s.io)
 // The API server proxies pods/log and pods/exec here, as Kubernetes' API server
 // proxies to each node's kubelet; the bearer token keeps other local users out.
 
 export interface KubeletServerOptions {
   token: string;
   runtimeFor: (nodeName: string) => ContainerRuntime | undefined;
+  /** The node agent's last stats samples (NodeAgent.podMetrics()); undefined when the node has no agent here. */
+  podMetricsFor?: (nodeName: string) => PodMetrics[] | undefined;
   /** Kubelab cluster id: only this lab's containers are served (see LABELS.cluster). */
   clusterId?: string;
   host?: string;
@@ -75,10 +80,22 @@ export async function startKubeletServer(options: KubeletServerOptions): Promise
 
   async function serveRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://kubelet.invalid');
+    const metricsNode = nodeOfResourceMetricsPath(url.pathname);
+    if (metricsNode !== undefined) return serveResourceMetrics(req, res, metricsNode);
     const target = resolveTarget(req, url);
     if (target.kind !== 'containerLogs') throw badRequest('Upgrade request required');
     if (req.method !== 'GET') throw new ApiError(405, 'MethodNotAllowed', 'container logs are read with GET');
     await serveLogs(target, logOptionsFrom(url.searchParams), url.searchParams.get('previous') === 'true', res);
+  }
+
+  function serveResourceMetrics(req: IncomingMessage, res: ServerResponse, nodeName: string): void {
+    checkToken(req, options.token);
+    if (req.method !== 'GET') throw new ApiError(405, 'MethodNotAllowed', 'resource metrics are read with GET');
+    const pods = options.podMetricsFor?.(nodeName);
+    if (!pods) throw new ApiError(404, 'NotFound', `node "${nodeName}" has no running node agent in this Kubelab`);
+    const body = JSON.stringify(nodeResourceMetrics(nodeName, pods));
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+    res.end(body);
   }
 
   async function serveLogs(target: StreamTarget, logOptions: LogOptions, previous: boolean, res: ServerResponse): Promise<void> {

@@ -8,6 +8,7 @@ import { runWorkers, WorkQueue } from '../client/workqueue.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import type { AgentSettings } from './agent-settings.ts';
 import { nodeScope, type ConfigSource } from './container-config.ts';
+import { VolumeReclaimer } from './volume-reclaimer.ts';
 import { LABELS, type ContainerRuntime, type ContainerStats } from './container-runtime.ts';
 import { NodeRegistration } from './node-registration.ts';
 import { podKey, PodSync } from './pod-sync.ts';
@@ -76,6 +77,7 @@ export class NodeAgent {
   private readonly pods: Informer<KubeObject>;
   private readonly configMaps: Informer<KubeObject>;
   private readonly secrets: Informer<KubeObject>;
+  private reclaimer: VolumeReclaimer | undefined;
   /** Labels of this node of this cluster: every filter over the daemon uses them. */
   private readonly scope: Record<string, string>;
   private queue = new WorkQueue<string>();
@@ -144,6 +146,9 @@ export class NodeAgent {
 
     await this.registration.register();
     await this.registration.renewLease().catch((error: unknown) => this.logger.warn('lease renewal failed', { error: String(error) }));
+    // Provisioned volumes pinned to this node are removed here when their claim goes (reclaim policy Delete).
+    this.reclaimer = new VolumeReclaimer({ client: this.client, runtime: this.runtime, nodeName: this.nodeName, logger: this.logger });
+    await this.reclaimer.start(abort.signal);
 
     this.pods.addEventHandler({
       onAdd: (pod) => this.queue.add(keyOf(pod)),
@@ -178,6 +183,8 @@ export class NodeAgent {
     for (const timer of this.timers.splice(0)) clearInterval(timer);
     for (const informer of [this.pods, this.configMaps, this.secrets]) informer.stop();
     this.probes.stopAll();
+    await this.reclaimer?.stop();
+    this.reclaimer = undefined;
     this.queue.shutDown();
     await this.workers;
     this.workers = undefined;

@@ -8,6 +8,7 @@ import type { RestClient } from '../client/rest-client.ts';
 import type { Logger } from '../log/logger.ts';
 import type { ContainerRuntime, RuntimeInfo } from './container-runtime.ts';
 import type { EndpointKind } from './probe-manager.ts';
+import { isValidQuantity } from '../api/quantity.ts';
 
 // The kubelet's node status manager and lease heartbeat: the Node object describes the
 // Docker daemon (capacity, versions, addresses, images) and says whether it answers;
@@ -150,7 +151,12 @@ export class NodeRegistration {
     ];
     const status: NonNullable<Node['status']> = { ...previous, conditions };
     if (info) {
-      const resources = { cpu: String(info.cpus), memory: `${Math.floor(info.memoryBytes / 1024)}Ki`, pods: String(MAX_PODS) };
+      const resources = {
+        cpu: String(info.cpus),
+        memory: `${Math.floor(info.memoryBytes / 1024)}Ki`,
+        pods: String(MAX_PODS),
+        ...advertisedCapacity(node),
+      };
       status.capacity = { ...resources };
       status.allocatable = { ...resources };
       const machineId = hexId(`${this.options.nodeName}/${info.hostname}`);
@@ -198,4 +204,22 @@ function rfc3339(date: Date): string {
 /** metav1.MicroTime: `2024-05-01T12:00:00.123456Z`. */
 function microTime(date: Date): string {
   return `${date.toISOString().slice(0, 23)}000Z`;
+}
+
+/**
+ * A lab node may advertise the hardware it pretends to have (`kubelab node create big
+ * --cpus 8 --memory 16Gi` sets annotation kubelab.io/capacity: "cpu=8,memory=16Gi"),
+ * so bin packing and "Insufficient cpu" can be practised on a small machine.
+ */
+export const CAPACITY_ANNOTATION = 'kubelab.io/capacity';
+
+export function advertisedCapacity(node: Pick<Node, 'metadata'>): Record<string, string> {
+  const text = node.metadata?.annotations?.[CAPACITY_ANNOTATION];
+  if (!text) return {};
+  const result: Record<string, string> = {};
+  for (const part of text.split(',')) {
+    const [key, value] = part.split('=').map((s) => s.trim());
+    if ((key === 'cpu' || key === 'memory' || key === 'pods') && value && isValidQuantity(value)) result[key] = value;
+  }
+  return result;
 }

@@ -97,7 +97,10 @@ export class VolumeManager {
         const claimName = volume.persistentVolumeClaim.claimName;
         const claim = await sources.persistentVolumeClaim(namespace, claimName);
         if (!claim) throw new VolumeError(`persistentvolumeclaim "${claimName}" not found`);
-        const bound = claim.phase === 'Bound' ? claim.volumeName : undefined;
+        // A claim is provisioned once its first pod has a node (WaitForFirstConsumer): mount
+        // nothing until it is bound, or the data would land outside its volume.
+        if (claim.phase !== 'Bound' || !claim.volumeName) throw new VolumeError(`persistentvolumeclaim "${claimName}" is not bound`);
+        const bound = claim.volumeName;
         const name = claimVolumeName(namespace, claimName, bound);
         await this.runtime.createVolume(name, { [LABELS.managed]: 'true', 'io.kubelab.pvc': `${namespace}.${claimName}` });
         volumes.set(volume.name, { source: name, type: 'volume', forceReadOnly: !!volume.persistentVolumeClaim.readOnly });

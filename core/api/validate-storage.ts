@@ -62,6 +62,8 @@ export function validatePersistentVolumeClaimUpdate(obj: KubeObject, old: KubeOb
     const resources = asObject(copy.resources);
     if (resources) delete resources.requests;
     if (!base.volumeName) delete copy.volumeName;
+    // Kubernetes (1.28+) lets a claim without a class be given one later (the default class).
+    if (base.storageClassName === undefined || base.storageClassName === null) delete copy.storageClassName;
     delete copy.volumeAttributesClassName;
     return JSON.parse(JSON.stringify(copy)) as Json;
   };

@@ -7,9 +7,11 @@ import { apiVersionOf } from '../api/resource-catalog.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import type { Store } from '../store/store.ts';
 import { patchTypeOf } from './apply-patch.ts';
+import { COMPONENTS_PREFIX, serveComponents, type ComponentsPort } from './components-api.ts';
 import { apiGroup, apiGroupList, apiResourceList, coreApiVersions, hasGroup, hasGroupVersion, versionInfo } from './discovery.ts';
 import { mediaType, parseJson, readBody, readObjectBody, writeError, writeJson, writeText } from './http-io.ts';
 import { isWatchRequest, parseListQuery } from './list-query.ts';
+import { isMetricsApiPath, MetricsApi } from './metrics-api.ts';
 import { openApiV3Document, openApiV3Index, parseOpenApiV3Path } from './openapi.ts';
 import { bindPod } from './pod-binding.ts';
 import { isPodStreamSubresource, PodStreams } from './pod-streams.ts';
@@ -39,6 +41,8 @@ export interface ApiServerOptions {
    * bearer token only over TLS) and plain HTTP (the browser GUI on loopback).
    */
   tls?: { cert: string; key: string };
+  /** The supervised control-plane components (schedulers, controller-managers), when the host has them. */
+  components?: ComponentsPort;
 }
 
 export interface RunningApiServer {
@@ -59,6 +63,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   let port = 0;
   const guard = { token: options.token, allowedHosts: () => loopbackHosts(port, host) };
   const podStreams = new PodStreams({ service, token: options.token, guard, logger });
+  const metricsApi = new MetricsApi({ service, token: options.token, logger });
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((error) => {
@@ -93,6 +98,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       return writeText(res, healthy ? 200 : 500, healthy ? 'ok' : 'store failed: writes are refused');
     }
     if (path === '/version') return writeJson(res, 200, versionInfo());
+    if (path === COMPONENTS_PREFIX || path.startsWith(`${COMPONENTS_PREFIX}/`)) return serveComponents(req, res, path, options.components);
     if (path === '/api') return writeJson(res, 200, coreApiVersions());
     if (path === '/apis') return writeJson(res, 200, apiGroupList());
     if (path === '/openapi/v3') return writeJson(res, 200, openApiV3Index());
@@ -110,6 +116,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       if (hasGroupVersion(group, version)) return writeJson(res, 200, apiResourceList(group, version));
     }
 
+    if (isMetricsApiPath(path)) return metricsApi.serve(res, method, path, url.searchParams);
     const parsed = parseResourcePath(path);
     if (parsed.kind === 'resource') return handleResource(req, res, method, parsed.request, url.searchParams);
     if (parsed.kind === 'unknown-resource') {
@@ -125,10 +132,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     // Headers set now go out with whatever the handler writes once it is done.
     const sendWarnings = () => warnings.length && res.setHeader('Warning', warnings);
     const { info, name, subresource } = r;
-    if (subresource && !info.subresources.includes(subresource as never)) {
+    const namespaceFinalize = info.kind === 'Namespace' && subresource === 'finalize';
+    if (subresource && !namespaceFinalize && !info.subresources.includes(subresource as never)) {
       throw new ApiError(404, 'NotFound', `${info.plural} have no "${subresource}" subresource`);
     }
-    if (subresource && !['status', 'scale', 'binding'].includes(subresource) && !isPodStreamSubresource(subresource)) {
+    if (namespaceFinalize && method !== 'PUT') throw methodNotAllowed('namespaces/finalize only accepts PUT');
+    if (subresource && !['status', 'scale', 'binding', 'finalize'].includes(subresource) && !isPodStreamSubresource(subresource)) {
       throw new ApiError(404, 'NotFound', `${info.plural}/${subresource} is not served yet: it arrives with Kubelab's node agents`);
     }
     if (isPodStreamSubresource(subresource)) return podStreams.serve(req, res, method, r, params);
@@ -161,6 +170,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
         if (!name) throw methodNotAllowed(`PUT replaces one object: add its name to the path`);
         const body = await readObjectBody(req);
         if (subresource === 'scale') return writeJson(res, 200, await updateScale(service, r, body, dryRun));
+        if (namespaceFinalize) return writeJson(res, 200, await service.finalizeNamespace(r, body, write));
         const updated = await service.update(r, body, write);
         sendWarnings();
         return writeJson(res, 200, updated);
@@ -264,6 +274,7 @@ async function readDeleteOptions(req: IncomingMessage, params: URLSearchParams, 
   const body = (raw ? parseJson(raw) : {}) as {
     gracePeriodSeconds?: number;
     propagationPolicy?: string;
+    orphanDependents?: boolean;
     preconditions?: { uid?: string; resourceVersion?: string };
     dryRun?: string[];
   };
@@ -272,11 +283,17 @@ async function readDeleteOptions(req: IncomingMessage, params: URLSearchParams, 
   if (policy !== undefined && !['Background', 'Foreground', 'Orphan'].includes(policy)) {
     throw badRequest(`propagationPolicy must be Background, Foreground or Orphan (got "${policy}")`);
   }
+  const orphanParam = params.get('orphanDependents');
+  const orphanDependents = orphanParam !== null ? orphanParam === 'true' : body.orphanDependents;
+  if (orphanDependents !== undefined && policy !== undefined) {
+    throw badRequest('orphanDependents and propagationPolicy cannot both be set: use propagationPolicy alone');
+  }
   return {
     dryRun: dryRun || (body.dryRun ?? []).includes('All'),
     gracePeriodSeconds: grace !== null ? Number(grace) : body.gracePeriodSeconds,
     preconditions: body.preconditions,
-    propagationPolicy: policy,
+    propagationPolicy: policy as DeleteRequestOptions['propagationPolicy'],
+    orphanDependents,
   };
 }
 

@@ -1,4 +1,5 @@
 import { RESOURCES, apiVersionOf, groupVersions, verbsOf, type ResourceInfo } from '../api/resource-catalog.ts';
+import { METRICS_GROUP, METRICS_VERSION, metricsApiResourceList } from './metrics-api.ts';
 
 // Discovery documents in their plain (non-aggregated) form. kubectl asks for the
 // aggregated form first and falls back to these when the answer is plain JSON.
@@ -27,6 +28,8 @@ export function apiGroupList() {
     if (!group) continue;
     groups.set(group, [...(groups.get(group) ?? []), version]);
   }
+  // Served by metrics-api.ts rather than the resource registry (metrics-server's group in Kubernetes).
+  groups.set(METRICS_GROUP, [METRICS_VERSION]);
   return {
     kind: 'APIGroupList',
     apiVersion: 'v1',
@@ -40,18 +43,21 @@ export function apiGroup(name: string, versions: string[] = versionsOf(name)) {
 }
 
 function versionsOf(group: string): string[] {
+  if (group === METRICS_GROUP) return [METRICS_VERSION];
   return [...new Set(RESOURCES.filter((r) => r.group === group).map((r) => r.version))];
 }
 
 export function hasGroup(group: string): boolean {
-  return RESOURCES.some((r) => r.group === group);
+  return group === METRICS_GROUP || RESOURCES.some((r) => r.group === group);
 }
 
 export function hasGroupVersion(group: string, version: string): boolean {
+  if (group === METRICS_GROUP) return version === METRICS_VERSION;
   return RESOURCES.some((r) => r.group === group && r.version === version);
 }
 
 export function apiResourceList(group: string, version: string) {
+  if (group === METRICS_GROUP) return metricsApiResourceList();
   const resources = RESOURCES.filter((r) => r.group === group && r.version === version).flatMap(discoveryEntries);
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf({ group, version }), resources };
 }

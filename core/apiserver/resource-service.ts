@@ -1,12 +1,12 @@
-import { ApiError, badRequest, conflict, fieldError, invalid, isConflict, notFound, type FieldError } from '../api/errors.ts';
+import { ApiError, badRequest, conflict, fieldError, invalid, isConflict, isNotFound, notFound, type FieldError } from '../api/errors.ts';
 import { applyDefaults } from '../api/defaulting.ts';
 import type { KubeObject } from '../api/kube-object.ts';
 import { findUnknownFields, strictDecodingError, unknownFieldWarning } from '../api/known-fields.ts';
-import { RESOURCES, apiVersionOf, refOf, resourceKey, type ResourceInfo } from '../api/resource-catalog.ts';
+import { apiVersionOf, refOf, resourceKey, type ResourceInfo } from '../api/resource-catalog.ts';
 import { validateObject } from '../api/validation.ts';
 import type { ListResult, Preconditions, Store, WatchEvent, WatchOptions, Watch } from '../store/store.ts';
 import { applyPatch, type PatchType } from './apply-patch.ts';
-import { generateNameSuffix, isNoOpUpdate, prepareForCreate, prepareForUpdate } from './object-lifecycle.ts';
+import { generateNameSuffix, isNoOpUpdate, prepareForCreate, prepareForUpdate, rfc3339 } from './object-lifecycle.ts';
 import type { ResourceRequest } from './request-info.ts';
 
 // The write and read paths of every resource, independent of HTTP: what Kubernetes'
@@ -22,11 +22,25 @@ export interface WriteOptions {
   warnings?: string[];
 }
 
+export type PropagationPolicy = 'Background' | 'Foreground' | 'Orphan';
+
 export interface DeleteRequestOptions extends WriteOptions {
   gracePeriodSeconds?: number;
   preconditions?: Preconditions;
-  propagationPolicy?: string;
+  propagationPolicy?: PropagationPolicy;
+  /** Legacy DeleteOptions field: true means Orphan, false means Background. */
+  orphanDependents?: boolean;
 }
+
+/** The garbage collector's finalizers (metav1.FinalizerOrphanDependents / FinalizerDeleteDependents). */
+const ORPHAN_FINALIZER = 'orphan';
+const FOREGROUND_FINALIZER = 'foregroundDeletion';
+/**
+ * A terminating namespace is marked with a grace period so that the store, whose rule
+ * only looks at metadata.finalizers, keeps it through updates while spec.finalizers is
+ * non-empty (Kubernetes' ShouldDeleteNamespaceDuringUpdate); finalize removes it.
+ */
+const TERMINATING_NAMESPACE_GRACE_SECONDS = 1;
 
 /** Namespaces Kubernetes refuses to delete. */
 const PROTECTED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
@@ -164,22 +178,121 @@ export class ResourceService {
 
   async delete(r: ResourceRequest, options: DeleteRequestOptions = {}): Promise<{ object: KubeObject; removed: boolean }> {
     const { info } = r;
-    const obj = await this.get(r);
     if (info.kind === 'Namespace' && PROTECTED_NAMESPACES.has(r.name)) {
+      await this.get(r);
       throw new ApiError(403, 'Forbidden', `namespaces "${r.name}" is forbidden: this namespace may not be deleted`);
     }
-    if (options.preconditions?.uid && options.preconditions.uid !== obj.metadata.uid) {
-      throw conflict(refOf(info), r.name, `Precondition failed: UID in precondition: ${options.preconditions.uid}, UID in object meta: ${obj.metadata.uid}`);
+    for (let attempt = 0; ; attempt++) {
+      const obj = await this.get(r);
+      this.checkDeletePreconditions(info, obj, options.preconditions);
+      if (options.dryRun) return { object: obj, removed: true };
+      try {
+        if (info.kind === 'Namespace' && (namespaceFinalizers(obj).length > 0 || obj.metadata.deletionTimestamp)) {
+          return await this.deleteNamespace(r, obj, options);
+        }
+        return await this.deleteWithPropagation(r, obj, options);
+      } catch (e) {
+        // Adding a finalizer lost a race with another writer: start over from the current object.
+        if (options.preconditions?.resourceVersion || !isConflict(e) || attempt >= UNCONDITIONAL_RETRIES) throw e;
+      }
     }
-    if (options.preconditions?.resourceVersion && options.preconditions.resourceVersion !== obj.metadata.resourceVersion) {
-      throw conflict(refOf(info), r.name, `Precondition failed: ResourceVersion in precondition: ${options.preconditions.resourceVersion}, ResourceVersion in object meta: ${obj.metadata.resourceVersion}`);
+  }
+
+  private checkDeletePreconditions(info: ResourceInfo, obj: KubeObject, preconditions: Preconditions | undefined): void {
+    if (preconditions?.uid && preconditions.uid !== obj.metadata.uid) {
+      throw conflict(refOf(info), obj.metadata.name!, `Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${obj.metadata.uid}`);
     }
-    if (options.dryRun) return { object: obj, removed: true };
-    if (info.kind === 'Namespace') await this.deleteNamespaceContents(r.name);
-    return this.store.delete(resourceKey(info), r.namespace, r.name, {
-      preconditions: options.preconditions,
-      gracePeriodSeconds: this.gracePeriodFor(info, obj, options.gracePeriodSeconds),
-    });
+    if (preconditions?.resourceVersion && preconditions.resourceVersion !== obj.metadata.resourceVersion) {
+      throw conflict(refOf(info), obj.metadata.name!, `Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in object meta: ${obj.metadata.resourceVersion}`);
+    }
+  }
+
+  /**
+   * The generic registry's delete: the propagation policy becomes the garbage collector's
+   * finalizer (orphan, foregroundDeletion) written together with the deletion; Background
+   * deletes now and leaves dependents to the garbage collector.
+   */
+  private async deleteWithPropagation(r: ResourceRequest, obj: KubeObject, options: DeleteRequestOptions): Promise<{ object: KubeObject; removed: boolean }> {
+    const { info } = r;
+    const key = resourceKey(info);
+    const finalizers = finalizersForDeletion(obj.metadata.finalizers ?? [], options);
+    if (sameList(finalizers, obj.metadata.finalizers ?? [])) {
+      return this.store.delete(key, r.namespace, r.name, {
+        preconditions: options.preconditions,
+        gracePeriodSeconds: this.gracePeriodFor(info, obj, options.gracePeriodSeconds),
+      });
+    }
+    const next = structuredClone(obj);
+    next.metadata.finalizers = finalizers;
+    if (!finalizers.length) delete next.metadata.finalizers;
+    // The store refuses this write if the object changed since it was read (a Conflict the caller retries).
+    const updated = await this.store.update(key, next);
+    try {
+      return await this.store.delete(key, r.namespace, r.name, {
+        preconditions: { uid: obj.metadata.uid },
+        gracePeriodSeconds: this.gracePeriodFor(info, obj, options.gracePeriodSeconds),
+      });
+    } catch (e) {
+      // Dropping the last finalizer of an object already being deleted removed it.
+      if (isNotFound(e) && updated.metadata.deletionTimestamp) return { object: updated, removed: true };
+      throw e;
+    }
+  }
+
+  /**
+   * Kubernetes' namespace registry: the first DELETE marks the namespace Terminating and
+   * the namespace controller empties it, then drops 'kubernetes' from spec.finalizers
+   * through the finalize subresource, which removes the namespace.
+   */
+  private async deleteNamespace(r: ResourceRequest, ns: KubeObject, options: DeleteRequestOptions): Promise<{ object: KubeObject; removed: boolean }> {
+    const key = resourceKey(r.info);
+    if (ns.metadata.deletionTimestamp) {
+      if (namespaceFinalizers(ns).length > 0) {
+        throw conflict(refOf(r.info), r.name, 'The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.');
+      }
+      return this.deleteWithPropagation(r, ns, { ...options, gracePeriodSeconds: 0 });
+    }
+    const next = structuredClone(ns);
+    next.metadata.deletionTimestamp = rfc3339(this.now());
+    next.metadata.deletionGracePeriodSeconds = TERMINATING_NAMESPACE_GRACE_SECONDS;
+    const finalizers = finalizersForDeletion(ns.metadata.finalizers ?? [], options);
+    if (finalizers.length) next.metadata.finalizers = finalizers;
+    else delete next.metadata.finalizers;
+    next.status = { ...(ns.status as object | undefined), phase: 'Terminating' };
+    return { object: await this.store.update(key, next), removed: false };
+  }
+
+  /**
+   * PUT namespaces/NAME/finalize: replaces spec.finalizers and nothing else. A terminating
+   * namespace whose list becomes empty is removed (once its metadata.finalizers are gone too).
+   */
+  async finalizeNamespace(r: ResourceRequest, body: Record<string, unknown>, options: WriteOptions = {}): Promise<KubeObject> {
+    const { info } = r;
+    const incoming = checkTypeMeta(info, body);
+    if (incoming.metadata.name && incoming.metadata.name !== r.name) {
+      throw badRequest(`the name of the object (${incoming.metadata.name}) does not match the name on the URL (${r.name})`);
+    }
+    const finalizers = (incoming.spec as { finalizers?: unknown } | undefined)?.finalizers ?? [];
+    if (!Array.isArray(finalizers) || finalizers.some((f) => typeof f !== 'string' || f === '')) {
+      throw invalid(info.kind, info.group, r.name, [fieldError.invalid('spec.finalizers', finalizers, 'must be a list of finalizer names')]);
+    }
+    const unconditional = !incoming.metadata.resourceVersion;
+    for (let attempt = 0; ; attempt++) {
+      const old = await this.get(r);
+      const next = structuredClone(old);
+      next.spec = { ...(old.spec as object | undefined), finalizers };
+      if (!unconditional) next.metadata.resourceVersion = incoming.metadata.resourceVersion;
+      if (isNoOpUpdate(next, old) && unconditional) return old;
+      if (options.dryRun) return next;
+      try {
+        const updated = await this.store.update(resourceKey(info), next);
+        if (!updated.metadata.deletionTimestamp || finalizers.length > 0) return updated;
+        const { object } = await this.store.delete(resourceKey(info), '', r.name, { preconditions: { uid: old.metadata.uid }, gracePeriodSeconds: 0 });
+        return object;
+      } catch (e) {
+        if (!(unconditional && isConflict(e) && attempt < UNCONDITIONAL_RETRIES)) throw e;
+      }
+    }
   }
 
   /** Pods that run on a node are deleted gracefully: their node agent stops them, then removes the object. */
@@ -189,23 +302,6 @@ export class ResourceService {
     const phase = (obj.status as { phase?: string } | undefined)?.phase;
     if (!spec?.nodeName || phase === 'Succeeded' || phase === 'Failed') return 0;
     return requested ?? spec.terminationGracePeriodSeconds ?? 30;
-  }
-
-  /**
-   * Deleting a namespace removes everything in it. Until a namespace controller runs in
-   * the controller-manager this happens right here, before the namespace goes.
-   */
-  private async deleteNamespaceContents(namespace: string): Promise<void> {
-    for (const info of RESOURCES.filter((i) => i.namespaced)) {
-      const { items } = await this.store.list(resourceKey(info), { namespace });
-      for (const item of items) {
-        try {
-          await this.store.delete(resourceKey(info), namespace, item.metadata.name!, {});
-        } catch (e) {
-          if (!(e instanceof ApiError && e.reason === 'NotFound')) throw e;
-        }
-      }
-    }
   }
 
   private async requireActiveNamespace(namespace: string): Promise<void> {
@@ -232,6 +328,28 @@ function dropUnknownFields(info: ResourceInfo, obj: KubeObject, options: WriteOp
   if (unknown.length === 0) return;
   if (mode === 'Strict') throw badRequest(strictDecodingError(info.kind, info.version, unknown));
   if (mode === 'Warn') options.warnings?.push(...unknown.map(unknownFieldWarning));
+}
+
+/**
+ * The metadata.finalizers a delete leaves on the object (Kubernetes'
+ * deletionFinalizersForGarbageCollection): an explicit policy replaces the garbage
+ * collector's finalizer; no policy keeps whatever an earlier delete asked for.
+ */
+export function finalizersForDeletion(current: readonly string[], options: Pick<DeleteRequestOptions, 'propagationPolicy' | 'orphanDependents'>): string[] {
+  const policy = options.propagationPolicy ?? (options.orphanDependents === undefined ? undefined : options.orphanDependents ? 'Orphan' : 'Background');
+  if (policy === undefined) return [...current];
+  const kept = current.filter((f) => f !== ORPHAN_FINALIZER && f !== FOREGROUND_FINALIZER);
+  if (policy === 'Orphan') kept.push(ORPHAN_FINALIZER);
+  if (policy === 'Foreground') kept.push(FOREGROUND_FINALIZER);
+  return kept;
+}
+
+function namespaceFinalizers(ns: KubeObject): string[] {
+  return ((ns.spec as { finalizers?: string[] } | undefined)?.finalizers ?? []).filter((f) => f !== '');
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 /** apiVersion and kind in a body must name the endpoint's kind; absent ones are filled in. */

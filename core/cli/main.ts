@@ -14,6 +14,8 @@ Commands:
             --kubeconfig FILE   where to write the kubeconfig (default: DIR/kubeconfig)
             --timings T         kubernetes (default) or lab: shorter restart back-off and heartbeats
             --no-local-node     do not register the local Docker daemon as a node
+            --schedulers N      copies of the scheduler, leader-elected (default 1)
+            --controller-managers N  copies of the controller-manager, leader-elected (default 1)
   node      Add, remove, list, create (lab nodes), stop and start nodes: kubelab node --help
   help      Show this text
 `;
@@ -37,7 +39,15 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 async function serve(args: string[]): Promise<number> {
-  let values: { 'data-dir'?: string; port?: string; kubeconfig?: string; timings?: string; 'no-local-node'?: boolean };
+  let values: {
+    'data-dir'?: string;
+    port?: string;
+    kubeconfig?: string;
+    timings?: string;
+    'no-local-node'?: boolean;
+    schedulers?: string;
+    'controller-managers'?: string;
+  };
   try {
     ({ values } = parseArgs({
       args,
@@ -47,6 +57,8 @@ async function serve(args: string[]): Promise<number> {
         kubeconfig: { type: 'string' },
         timings: { type: 'string' },
         'no-local-node': { type: 'boolean' },
+        schedulers: { type: 'string' },
+        'controller-managers': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -67,6 +79,17 @@ async function serve(args: string[]): Promise<number> {
     process.stderr.write(`kubelab serve: --timings must be kubernetes or lab (got "${values.timings}")\n\n${USAGE}`);
     return 2;
   }
+  const copies: Record<string, number> = {};
+  for (const flag of ['schedulers', 'controller-managers'] as const) {
+    const text = values[flag];
+    if (text === undefined) continue;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 1 || n > 5) {
+      process.stderr.write(`kubelab serve: --${flag} must be a number from 1 to 5 (got "${text}")\n\n${USAGE}`);
+      return 2;
+    }
+    copies[flag] = n;
+  }
   // Signals are caught from the start: one that arrives while starting up (or right
   // after the address is printed) still stops the control plane cleanly.
   let signalled: ((signal: string) => void) | undefined;
@@ -83,6 +106,8 @@ async function serve(args: string[]): Promise<number> {
       kubeconfigPath: values.kubeconfig,
       timings: values.timings as 'kubernetes' | 'lab' | undefined,
       localNode: !values['no-local-node'],
+      schedulers: copies.schedulers,
+      controllerManagers: copies['controller-managers'],
     });
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n`);

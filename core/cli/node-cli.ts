@@ -32,6 +32,7 @@ Commands:
   rm NAME               Remove a node added with "add" (its containers stay on that daemon)
   create NAME           Create a lab node (a Docker-in-Docker container on this machine) and wait until Ready
       --timeout SECONDS how long to wait (default 300)
+      --cpus N --memory Q   the capacity the node advertises (default: what its daemon has), for bin-packing labs
   delete NAME           Delete a lab node, its container and its data, and wait until it is gone
       --timeout SECONDS how long to wait (default 120)
   stop NAME             Stop a lab node's container, as if the machine went down
@@ -67,7 +68,7 @@ const OPTIONS = {
     },
   },
   rm: { positionals: 1, options: {} },
-  create: { positionals: 1, options: { timeout: { type: 'string' } } },
+  create: { positionals: 1, options: { timeout: { type: 'string' }, cpus: { type: 'string' }, memory: { type: 'string' } } },
   delete: { positionals: 1, options: { timeout: { type: 'string' } } },
   stop: { positionals: 1, options: {} },
   start: { positionals: 1, options: {} },
@@ -158,7 +159,7 @@ async function run(
       io.stdout(`node/${name} removed\n`);
       return;
     case 'create':
-      await createLabNodeObject(client, name);
+      await createLabNodeObject(client, name, { cpus: values.cpus as string | undefined, memory: values.memory as string | undefined });
       io.stdout(`node/${name} created; waiting for it to be Ready (the first lab node may build the node image, which takes minutes)\n`);
       await waitForNodeReady(client, name, { timeoutMs, onProblem });
       io.stdout(`node/${name} is Ready\n`);

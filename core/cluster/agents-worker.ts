@@ -33,7 +33,13 @@ async function run(): Promise<void> {
   // This cluster's identity, put on every container it runs: two labs on one daemon stay apart.
   const clusterId = (await client.get(NAMESPACES, undefined, 'kube-system')).metadata.uid!;
   let manager: NodeManager | undefined;
-  const kubelet = await startKubeletServer({ token: data.token, clusterId, runtimeFor: (node) => manager?.runtimeFor(node), logger: createLogger('kubelet-server') });
+  const kubelet = await startKubeletServer({
+    token: data.token,
+    clusterId,
+    runtimeFor: (node) => manager?.runtimeFor(node),
+    podMetricsFor: (node) => manager?.agentFor(node)?.podMetrics?.(),
+    logger: createLogger('kubelet-server'),
+  });
   manager = new NodeManager({
     client,
     clusterId,

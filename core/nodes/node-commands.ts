@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import type { Node } from 'kubernetes-types/core/v1.js';
 import { translateTimestampSince } from '../api/age.ts';
+import { CAPACITY_ANNOTATION } from '../agent/node-registration.ts';
 import { isNotFound } from '../api/errors.ts';
+import { isValidQuantity } from '../api/quantity.ts';
 import type { KubeObject } from '../api/kube-object.ts';
 import { findByKind } from '../api/resource-catalog.ts';
 import { dataPaths } from '../cluster/data-paths.ts';
@@ -194,12 +196,20 @@ export function formatNodeTable(rows: NodeRow[]): string {
 }
 
 /** `kubelab node create`: a Node marked as a lab node; the control plane's NodeManager provisions it. */
-export async function createLabNodeObject(client: RestClient, name: string): Promise<void> {
+export async function createLabNodeObject(client: RestClient, name: string, capacity: { cpus?: string; memory?: string } = {}): Promise<void> {
   if (await getOrUndefined(client, name)) throw new NodeCommandError(`node ${name} already exists`);
+  for (const [flag, value] of Object.entries(capacity)) {
+    if (value !== undefined && !isValidQuantity(value)) throw new NodeCommandError(`--${flag} must be a quantity such as 4, 500m, 8Gi (got "${value}")`);
+  }
+  const advertised = [capacity.cpus && `cpu=${capacity.cpus}`, capacity.memory && `memory=${capacity.memory}`].filter(Boolean).join(',');
   await client.create(NODES, {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: { name, annotations: { [NODE_ANNOTATIONS.labNode]: 'true' }, finalizers: [LAB_NODE_FINALIZER] },
+    metadata: {
+      name,
+      annotations: { [NODE_ANNOTATIONS.labNode]: 'true', ...(advertised ? { [CAPACITY_ANNOTATION]: advertised } : {}) },
+      finalizers: [LAB_NODE_FINALIZER],
+    },
   });
 }
 

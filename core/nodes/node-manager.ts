@@ -2,6 +2,7 @@ import { hostname as osHostname } from 'node:os';
 import type Dockerode from 'dockerode';
 import type { Node } from 'kubernetes-types/core/v1.js';
 import type { AgentSettings } from '../agent/agent-settings.ts';
+import type { PodMetrics } from '../agent/node-agent.ts';
 import type { ContainerRuntime } from '../agent/container-runtime.ts';
 import { isConflict, isNotFound } from '../api/errors.ts';
 import type { KubeObject } from '../api/kube-object.ts';
@@ -42,6 +43,8 @@ export interface AgentOptions {
 export interface RunningAgent {
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** The last container stats samples by pod (NodeAgent.podMetrics), served as resource metrics. */
+  podMetrics?(): PodMetrics[];
 }
 
 /** What the manager needs to make and remove lab nodes; lab-node.ts on the host daemon by default. */
@@ -134,6 +137,10 @@ export class NodeManager {
 
   runtimeFor(nodeName: string): ContainerRuntime | undefined {
     return this.managed.get(nodeName)?.runtime;
+  }
+
+  agentFor(nodeName: string): RunningAgent | undefined {
+    return this.managed.get(nodeName)?.agent;
   }
 
   /**

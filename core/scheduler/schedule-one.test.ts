@@ -1,0 +1,116 @@
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { describe, expect, it } from 'vitest';
+import { buildNodeInfos, type NodeInfo } from './node-info.ts';
+import { buildProfile } from './registry.ts';
+import { scheduleOne } from './schedule-one.ts';
+import { makeNode, makePod } from './test-fixtures.ts';
+
+const least = buildProfile({ scoringStrategy: 'LeastAllocated' });
+const most = buildProfile({ scoringStrategy: 'MostAllocated' });
+
+/** Schedules pods one after another, each placement assumed before the next, as the scheduler's cache does. */
+function placeAll(pods: Pod[], nodes: ReturnType<typeof makeNode>[], profile = least): string[] {
+  const placed: Pod[] = [];
+  return pods.map((pod) => {
+    const result = scheduleOne(pod, buildNodeInfos(nodes, placed), profile);
+    expect(result.nodeName).toBeDefined();
+    placed.push({ ...pod, spec: { ...pod.spec!, nodeName: result.nodeName } });
+    return result.nodeName!;
+  });
+}
+
+function counts(names: string[]): Record<string, number> {
+  return names.reduce<Record<string, number>>((acc, n) => ({ ...acc, [n]: (acc[n] ?? 0) + 1 }), {});
+}
+
+describe('scheduleOne', () => {
+  const equalNodes = () => ['a', 'b', 'c'].map((n) => makeNode(n, { cpu: '2', memory: '4Gi' }));
+
+  it('spreads 6 pods 2-2-2 over 3 equal nodes under LeastAllocated', () => {
+    const pods = Array.from({ length: 6 }, (_, i) => makePod(`p${i}`, { cpu: '250m', memory: '256Mi' }));
+    expect(counts(placeAll(pods, equalNodes()))).toEqual({ a: 2, b: 2, c: 2 });
+  });
+
+  it('fills node A before node B under MostAllocated', () => {
+    const nodes = ['a', 'b', 'c'].map((n) => makeNode(n, { cpu: '3', memory: '3Gi' }));
+    const pods = Array.from({ length: 5 }, (_, i) => makePod(`p${i}`, { cpu: '1', memory: '1Gi' }));
+    expect(placeAll(pods, nodes, most)).toEqual(['a', 'a', 'a', 'b', 'b']);
+  });
+
+  it('still packs the pods of one Deployment under MostAllocated (default spreading is off there)', () => {
+    const nodes = ['a', 'b', 'c'].map((n) => makeNode(n, { cpu: '2', memory: '4Gi' }));
+    const pods = Array.from({ length: 6 }, (_, i) => makePod(`p${i}`, { cpu: '600m', ownerUid: 'rs-1' }));
+    expect(counts(placeAll(pods, nodes, most))).toEqual({ a: 3, b: 3 });
+    expect(counts(placeAll(pods, nodes, least))).toEqual({ a: 2, b: 2, c: 2 });
+  });
+
+  it('explains a pod bigger than every node with the exact Kubernetes message', () => {
+    const result = scheduleOne(makePod('big', { cpu: '8' }), buildNodeInfos(equalNodes(), []), least);
+    expect(result.nodeName).toBeUndefined();
+    expect(result.explanation.result).toBe('Unschedulable');
+    expect(result.explanation.message).toBe(
+      '0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.',
+    );
+    const [first] = result.explanation.nodes;
+    expect(first.filters.at(-1)).toEqual({ plugin: 'NodeResourcesFit', code: 'UnschedulableAndUnresolvable', reasons: ['Insufficient cpu'] });
+    expect(first.scores).toBeUndefined();
+  });
+
+  it('keeps pods off tainted nodes unless they tolerate the taint, and counts reasons per node', () => {
+    const nodes = [
+      makeNode('a', { taints: [{ key: 'lab', value: 'x', effect: 'NoSchedule' }] }),
+      makeNode('b', { taints: [{ key: 'lab', value: 'x', effect: 'NoSchedule' }] }),
+      makeNode('c', { cpu: '1' }),
+    ];
+    const infos = buildNodeInfos(nodes, [makePod('hog', { cpu: '800m', nodeName: 'c' })]);
+    const blocked = scheduleOne(makePod('p', { cpu: '500m' }), infos, least);
+    expect(blocked.explanation.message).toBe(
+      '0/3 nodes are available: 1 Insufficient cpu, 2 node(s) had untolerated taint {lab: x}. ' +
+        'preemption: 0/3 nodes are available: 1 No preemption victims found for incoming pod, 2 Preemption is not helpful for scheduling.',
+    );
+    const tolerant = makePod('t', { cpu: '500m', spec: { tolerations: [{ key: 'lab', operator: 'Exists' }] } });
+    expect(scheduleOne(tolerant, infos, least).nodeName).toBe('a');
+  });
+
+  it('honours the node selector', () => {
+    const nodes = [makeNode('a'), makeNode('b', { labels: { disk: 'ssd' } }), makeNode('c')];
+    const pod = makePod('p', { spec: { nodeSelector: { disk: 'ssd' } } });
+    expect(scheduleOne(pod, buildNodeInfos(nodes, []), least).nodeName).toBe('b');
+    const nowhere = makePod('q', { spec: { nodeSelector: { disk: 'nvme' } } });
+    expect(scheduleOne(nowhere, buildNodeInfos(nodes, []), least).explanation.message).toBe(
+      "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+    );
+  });
+
+  it('places pods with the same host port on different nodes', () => {
+    const withPort = (name: string) => makePod(name, { container: { ports: [{ containerPort: 80, hostPort: 8080 }] } });
+    const nodes = [makeNode('a'), makeNode('b')];
+    const placed = placeAll([withPort('p1'), withPort('p2')], nodes);
+    expect(new Set(placed).size).toBe(2);
+    const infos = buildNodeInfos(nodes, [withPort('x1'), withPort('x2')].map((p, i) => ({ ...p, spec: { ...p.spec!, nodeName: ['a', 'b'][i] } })));
+    expect(scheduleOne(withPort('p3'), infos, least).explanation.message).toBe(
+      "0/2 nodes are available: 2 node(s) didn't have free ports for the requested pod ports. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod.",
+    );
+  });
+
+  it('explains each feasible node with raw, normalized and weighted scores', () => {
+    const infos: NodeInfo[] = buildNodeInfos(equalNodes(), [makePod('old', { cpu: '1', memory: '1Gi', nodeName: 'a' })]);
+    const result = scheduleOne(makePod('p', { cpu: '500m', memory: '512Mi' }), infos, least);
+    const a = result.explanation.nodes.find((n) => n.name === 'a')!;
+    expect(a.filters.map((f) => f.code)).toEqual(Array(7).fill('Success'));
+    expect(a.scores!.map((s) => s.plugin)).toEqual(['TaintToleration', 'NodeResourcesFit', 'NodeResourcesBalancedAllocation', 'ImageLocality']);
+    expect(a.scores!.find((s) => s.plugin === 'TaintToleration')).toEqual({ plugin: 'TaintToleration', raw: 0, score: 100, weight: 3 });
+    expect(a.total).toBe(a.scores!.reduce((sum, s) => sum + s.score * s.weight, 0));
+    expect(result.nodeName).not.toBe('a');
+  });
+
+  it('breaks ties by name, or with the given random source', () => {
+    const infos = buildNodeInfos(equalNodes(), []);
+    expect(scheduleOne(makePod('p'), infos, least).nodeName).toBe('a');
+    expect(scheduleOne(makePod('p'), infos, least, { random: () => 0.99 }).nodeName).toBe('c');
+  });
+
+  it('says so when there are no nodes at all', () => {
+    expect(scheduleOne(makePod('p'), [], least).explanation).toEqual({ result: 'Unschedulable', message: 'no nodes available to schedule pods', nodes: [] });
+  });
+});

@@ -1,0 +1,127 @@
+import type { Pod, Service } from 'kubernetes-types/core/v1.js';
+import { CycleState, isSuccess, MAX_NODE_SCORE, type NodeScore, type Profile, type Status } from './framework.ts';
+import { fitErrorMessage } from './failure-message.ts';
+import { compareNames, type NodeInfo } from './node-info.ts';
+import type { StorageLookup } from './plugins/volume-binding.ts';
+
+// One scheduling decision, pure (Nomad's and Kubernetes' schedulePod): fit (run the
+// filters on every node, stopping at a node's first failure), rank (weighted sum of
+// normalized scores over the feasible nodes), select (highest total; ties by name, or
+// at random when a random source is given). No I/O: the caller supplies the snapshot.
+
+export interface FilterExplanation {
+  plugin: string;
+  code: Status['code'];
+  reasons?: string[];
+}
+
+export interface ScoreExplanation {
+  plugin: string;
+  /** What the plugin returned before normalization. */
+  raw: number;
+  /** Normalized, 0..100. */
+  score: number;
+  weight: number;
+}
+
+export interface NodeExplanation {
+  name: string;
+  filters: FilterExplanation[];
+  /** Only for nodes that passed every filter. */
+  scores?: ScoreExplanation[];
+  /** Sum of score x weight; only for feasible nodes. */
+  total?: number;
+}
+
+export interface ScheduleExplanation {
+  result: 'Scheduled' | 'Unschedulable';
+  node?: string;
+  /** Kubernetes' FitError message when unschedulable. */
+  message?: string;
+  nodes: NodeExplanation[];
+}
+
+export interface ScheduleResult {
+  nodeName?: string;
+  explanation: ScheduleExplanation;
+}
+
+export interface ScheduleOptions {
+  /** Services, for default spreading of the pods one Service selects. */
+  services?: readonly Service[];
+  /** [0, 1) source for breaking ties at random (seed it in tests); without it ties go to the first name. */
+  random?: () => number;
+  /** Claims, volumes and classes (VolumeBinding); without it pods with claims are not checked. */
+  storage?: StorageLookup;
+}
+
+function runFilters(profile: Profile, state: CycleState, pod: Pod, nodeInfo: NodeInfo): { filters: FilterExplanation[]; failed?: Status } {
+  const filters: FilterExplanation[] = [];
+  for (const plugin of profile.filters) {
+    let status: Status;
+    try {
+      status = plugin.filter(state, pod, nodeInfo);
+    } catch (error) {
+      // A plugin bug must not stop scheduling of every other pod: the node is out for this attempt.
+      status = { code: 'Error', reasons: [`running ${plugin.name} filter: ${(error as Error).message}`] };
+    }
+    filters.push(isSuccess(status) ? { plugin: plugin.name, code: status.code } : { plugin: plugin.name, code: status.code, reasons: [...status.reasons] });
+    if (!isSuccess(status)) return { filters, failed: status };
+  }
+  return { filters };
+}
+
+function clampScore(score: number): number {
+  return Math.min(MAX_NODE_SCORE, Math.max(0, Math.trunc(score)));
+}
+
+/** Per feasible node, each plugin's raw and normalized score (skipped plugins leave no entry). */
+function rank(profile: Profile, state: CycleState, pod: Pod, feasible: readonly NodeInfo[]): Map<string, ScoreExplanation[]> {
+  const byNode = new Map<string, ScoreExplanation[]>(feasible.map((n) => [n.name, []]));
+  for (const { plugin, weight } of profile.scores) {
+    if (plugin.preScore?.(state, pod, feasible) === 'Skip') continue;
+    const raw: NodeScore[] = feasible.map((nodeInfo) => ({ name: nodeInfo.name, score: plugin.score(state, pod, nodeInfo) }));
+    const normalized = plugin.normalize ? plugin.normalize(state, pod, raw) : raw;
+    raw.forEach((entry, i) => {
+      byNode.get(entry.name)!.push({ plugin: plugin.name, raw: entry.score, score: clampScore(normalized[i].score), weight });
+    });
+  }
+  return byNode;
+}
+
+function selectHost(candidates: readonly { name: string; total: number }[], random: (() => number) | undefined): string {
+  const best = Math.max(...candidates.map((c) => c.total));
+  const tied = candidates.filter((c) => c.total === best).map((c) => c.name).sort(compareNames);
+  if (!random || tied.length === 1) return tied[0];
+  return tied[Math.min(tied.length - 1, Math.floor(random() * tied.length))];
+}
+
+export function scheduleOne(pod: Pod, nodeInfos: readonly NodeInfo[], profile: Profile, options: ScheduleOptions = {}): ScheduleResult {
+  const state = new CycleState(options.services ?? [], nodeInfos, options.storage);
+  const ordered = [...nodeInfos].sort((a, b) => compareNames(a.name, b.name));
+  const explanations = new Map<string, NodeExplanation>();
+  const feasible: NodeInfo[] = [];
+  const failures: Status[] = [];
+  for (const nodeInfo of ordered) {
+    const { filters, failed } = runFilters(profile, state, pod, nodeInfo);
+    explanations.set(nodeInfo.name, { name: nodeInfo.name, filters });
+    if (failed) failures.push(failed);
+    else feasible.push(nodeInfo);
+  }
+  const nodes = () => ordered.map((n) => explanations.get(n.name)!);
+
+  if (feasible.length === 0) {
+    const message = fitErrorMessage(pod, nodeInfos.length, failures);
+    return { explanation: { result: 'Unschedulable', message, nodes: nodes() } };
+  }
+  // Kubernetes skips scoring a lone feasible node; we score it anyway so the explanation shows why.
+  const scores = rank(profile, state, pod, feasible);
+  const candidates = feasible.map((nodeInfo) => {
+    const entry = explanations.get(nodeInfo.name)!;
+    entry.scores = scores.get(nodeInfo.name) ?? [];
+    entry.total = entry.scores.reduce((sum, s) => sum + s.score * s.weight, 0);
+    return { name: nodeInfo.name, total: entry.total };
+  });
+  const nodeName = selectHost(candidates, options.random);
+  return { nodeName, explanation: { result: 'Scheduled', node: nodeName, nodes: nodes() } };
+}
