@@ -6,11 +6,12 @@ import { isAlreadyExists, isNotFound } from '../api/errors.ts';
 import { keyOf, type KubeObject } from '../api/kube-object.ts';
 import { findByKind, type ResourceInfo } from '../api/resource-catalog.ts';
 import type { Lister } from '../client/lister.ts';
-import { runWorkers, WorkQueue } from '../client/workqueue.ts';
+import { WorkQueue } from '../client/workqueue.ts';
 import type { Controller, ControllerContext, ControllerFactory } from './controller.ts';
 import { parseCronSchedule, scheduleTimesBetween, type CronSchedule } from './cron-schedule-next.ts';
 import { isJobFinished } from './job-controller.ts';
 import { controllerKeyOf, controllerReferenceTo, isControlledBy } from './owned-pods.ts';
+import { processQueue } from './run-controller.ts';
 
 // Kubernetes' CronJob controller (pkg/controller/cronjob, the v2 controller), batch/v1:
 // at each schedule time (on the wall clock of spec.timeZone) it creates a Job named
@@ -92,19 +93,9 @@ class CronJobController implements Controller {
       }),
       jobs.addEventHandler({ onAdd: jobChanged, onUpdate: (_old, job) => jobChanged(job), onDelete: jobChanged }),
     ];
-    const stop = (): void => queue.shutDown();
-    ctx.signal.addEventListener('abort', stop, { once: true });
     try {
-      await ctx.informers.waitForSync(ctx.signal);
-      if (ctx.signal.aborted) return;
-      await runWorkers(queue, ctx.settings.workers, (key) => this.sync(ctx, key, cronJobs.lister(), jobs.lister(), queue), {
-        onError: (key, error) => ctx.logger.warn('cronjob sync failed', { cronjob: key, error: String(error) }),
-      });
-    } catch (error) {
-      if (!ctx.signal.aborted) throw error;
+      await processQueue(ctx, queue, (key) => this.sync(ctx, key, cronJobs.lister(), jobs.lister(), queue), (key) => ({ cronjob: key }));
     } finally {
-      queue.shutDown();
-      ctx.signal.removeEventListener('abort', stop);
       for (const remove of removers) remove();
     }
   }

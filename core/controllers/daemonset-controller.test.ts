@@ -129,7 +129,7 @@ describe('DaemonSet controller', () => {
     await cluster.client.create(DAEMONSETS, daemonSet(ns, 'web', { updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } } }));
     const first = await eventually(async () => {
       const p = await listPods(cluster.client, ns);
-      return p.length === 3 && p;
+      return nodesOf(p).join() === 'ds3-a,ds3-b,ds3-c' && p.length === 3 && p;
     }, 'three pods');
     for (const p of first) await setPodPhase(cluster.client, p, 'Running', true);
     const oldHash = first[0].metadata.labels?.[CONTROLLER_REVISION_HASH_LABEL];
@@ -161,9 +161,10 @@ describe('DaemonSet controller', () => {
     const ns = await cluster.newNamespace();
     await addNode('ds4-a');
     await cluster.client.create(DAEMONSETS, daemonSet(ns, 'od', { updateStrategy: { type: 'OnDelete' } }));
+    // Nodes of earlier tests may linger in the controller's cache for a moment: wait for the settled state.
     const [pod] = await eventually(async () => {
       const p = await listPods(cluster.client, ns);
-      return p.length === 1 && p;
+      return p.length === 1 && p[0].spec?.nodeName === 'ds4-a' && p;
     }, 'a pod');
     const current = await cluster.client.get(DAEMONSETS, ns, 'od');
     const spec = structuredClone(current.spec) as NonNullable<DaemonSet['spec']>;

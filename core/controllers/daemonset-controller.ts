@@ -5,8 +5,9 @@ import { isNotFound } from '../api/errors.ts';
 import { keyOf, objectKey, type KubeObject } from '../api/kube-object.ts';
 import { findByKind, type ResourceInfo } from '../api/resource-catalog.ts';
 import type { Lister } from '../client/lister.ts';
-import { runWorkers, WorkQueue } from '../client/workqueue.ts';
+import { WorkQueue } from '../client/workqueue.ts';
 import type { Controller, ControllerContext, ControllerFactory } from './controller.ts';
+import { processQueue } from './run-controller.ts';
 import {
   controllerKeyOf,
   isControlledBy,
@@ -200,19 +201,9 @@ class DaemonSetController implements Controller {
         onDelete: enqueueAll,
       }),
     ];
-    const stop = (): void => queue.shutDown();
-    ctx.signal.addEventListener('abort', stop, { once: true });
     try {
-      await ctx.informers.waitForSync(ctx.signal);
-      if (ctx.signal.aborted) return;
-      await runWorkers(queue, ctx.settings.workers, (key) => this.sync(ctx, key, dsLister, pods.lister(), nodes.lister(), queue), {
-        onError: (key, error) => ctx.logger.warn('daemonset sync failed', { daemonset: key, error: String(error) }),
-      });
-    } catch (error) {
-      if (!ctx.signal.aborted) throw error;
+      await processQueue(ctx, queue, (key) => this.sync(ctx, key, dsLister, pods.lister(), nodes.lister(), queue), (key) => ({ daemonset: key }));
     } finally {
-      queue.shutDown();
-      ctx.signal.removeEventListener('abort', stop);
       for (const remove of removers) remove();
     }
   }

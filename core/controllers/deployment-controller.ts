@@ -5,7 +5,7 @@ import { keyOf, type KubeObject } from '../api/kube-object.ts';
 import { selectorFromLabelSelector, type LabelSelector } from '../api/label-selector.ts';
 import { findByKind, type ResourceInfo } from '../api/resource-catalog.ts';
 import type { Informer } from '../client/informer.ts';
-import { runWorkers, WorkQueue } from '../client/workqueue.ts';
+import { WorkQueue } from '../client/workqueue.ts';
 import type { Controller, ControllerContext, ControllerFactory } from './controller.ts';
 import { claimObjects, isPodTerminal, jsonEqual, recheckOwner, setCondition } from './controller-utils.ts';
 import {
@@ -54,6 +54,7 @@ import {
 } from './deployment-status.ts';
 import { controllerReferenceTo, controllerRefOf, errorMessage, PODS } from './pod-control.ts';
 import { REPLICASETS } from './replicaset-controller.ts';
+import { processQueue } from './run-controller.ts';
 
 // Kubernetes' Deployment controller (pkg/controller/deployment): a Deployment owns
 // ReplicaSets named `<deployment>-<pod-template-hash>`, one per template it has had.
@@ -112,16 +113,7 @@ export class DeploymentController implements Controller {
       },
     });
     this.pods.addEventHandler({ onDelete: (pod) => this.podDeleted(pod) });
-    ctx.signal.addEventListener('abort', () => this.queue.shutDown(), { once: true });
-    try {
-      await ctx.informers.waitForSync(ctx.signal);
-    } catch {
-      this.queue.shutDown();
-      return;
-    }
-    await runWorkers(this.queue, ctx.settings.workers, (key) => this.sync(key), {
-      onError: (key, error) => ctx.logger.warn('sync failed', { deployment: key, error: errorMessage(error) }),
-    });
+    await processQueue(ctx, this.queue, (key) => this.sync(key), (key) => ({ deployment: key }));
   }
 
   private enqueue(d: KubeObject): void {

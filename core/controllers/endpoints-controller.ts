@@ -5,9 +5,10 @@ import { keyOf, type KubeObject } from '../api/kube-object.ts';
 import { findByKind, type ResourceInfo } from '../api/resource-catalog.ts';
 import type { Informer } from '../client/informer.ts';
 import type { LabelMatcher } from '../client/lister.ts';
-import { runWorkers, WorkQueue } from '../client/workqueue.ts';
+import { WorkQueue } from '../client/workqueue.ts';
 import type { Controller, ControllerContext, ControllerFactory } from './controller.ts';
 import { endpointSubsetsFor } from './endpoint-subsets.ts';
+import { processQueue } from './run-controller.ts';
 
 // Kubernetes' endpoints controller (pkg/controller/endpoint): every Service with a
 // selector gets an Endpoints object of the same name listing its pods' addresses, ready
@@ -62,16 +63,7 @@ class EndpointsController implements Controller {
       if (service && selectorOf(service)) this.queue.add(keyOf(endpoints));
     };
     this.endpoints.addEventHandler({ onUpdate: (_old, e) => repair(e), onDelete: repair });
-    ctx.signal.addEventListener('abort', () => this.queue.shutDown(), { once: true });
-    try {
-      await ctx.informers.waitForSync(ctx.signal);
-    } catch {
-      this.queue.shutDown();
-      return;
-    }
-    await runWorkers(this.queue, ctx.settings.workers, (key) => this.sync(key), {
-      onError: (key, error) => ctx.logger.warn('endpoints sync failed', { service: key, error: String(error) }),
-    });
+    await processQueue(ctx, this.queue, (key) => this.sync(key), (key) => ({ service: key }));
   }
 
   private enqueueServicesOf(pod: PodObject): void {

@@ -3,9 +3,10 @@ import { isConflict, isNotFound } from '../api/errors.ts';
 import type { KubeObject } from '../api/kube-object.ts';
 import { findByKind, RESOURCES, resourceKey, type ResourceInfo } from '../api/resource-catalog.ts';
 import type { Informer } from '../client/informer.ts';
-import { runWorkers, WorkQueue } from '../client/workqueue.ts';
+import { WorkQueue } from '../client/workqueue.ts';
 import type { Controller, ControllerContext, ControllerFactory } from './controller.ts';
 import { OwnerGraph, type ObjectIdentity } from './owner-graph.ts';
+import { processQueue } from './run-controller.ts';
 
 // Kubernetes' garbage collector (pkg/controller/garbagecollector): watches every kind
 // that can carry ownerReferences and keeps a uid graph of owners and dependents.
@@ -61,16 +62,7 @@ class GarbageCollector implements Controller {
         onDelete: (obj) => this.forget(obj),
       });
     }
-    ctx.signal.addEventListener('abort', () => this.queue.shutDown(), { once: true });
-    try {
-      await ctx.informers.waitForSync(ctx.signal);
-    } catch {
-      this.queue.shutDown();
-      return;
-    }
-    await runWorkers(this.queue, ctx.settings.workers, (uid) => this.sync(uid), {
-      onError: (uid, error) => ctx.logger.warn('garbage collection failed', { uid, object: this.describeUid(uid), error: String(error) }),
-    });
+    await processQueue(ctx, this.queue, (uid) => this.sync(uid), (uid) => ({ uid, object: this.describeUid(uid) }));
   }
 
   private observe(info: ResourceInfo, obj: KubeObject, old?: KubeObject): void {

@@ -7,9 +7,10 @@ import { findByKind, type ResourceInfo } from '../api/resource-catalog.ts';
 import { CONTROLLER_UID_LABEL, JOB_NAME_LABEL, LEGACY_CONTROLLER_UID_LABEL, LEGACY_JOB_NAME_LABEL } from '../api/validate-batch.ts';
 import type { Lister } from '../client/lister.ts';
 import type { RestClient } from '../client/rest-client.ts';
-import { runWorkers, WorkQueue } from '../client/workqueue.ts';
+import { WorkQueue } from '../client/workqueue.ts';
 import type { Controller, ControllerContext, ControllerFactory } from './controller.ts';
 import { controllerKeyOf, controllerRefOf, isControlledBy, isPodActive, isPodReady, PodExpectations, podFromTemplate, runLimited } from './owned-pods.ts';
+import { processQueue } from './run-controller.ts';
 
 // Kubernetes' Job controller (pkg/controller/job), batch/v1: runs pods until `completions`
 // of them succeed (or, with completions unset, until one succeeds and none run), at most
@@ -140,19 +141,9 @@ class JobController implements Controller {
         onDelete: (pod) => podChanged(pod, true),
       }),
     ];
-    const stop = (): void => queue.shutDown();
-    ctx.signal.addEventListener('abort', stop, { once: true });
     try {
-      await ctx.informers.waitForSync(ctx.signal);
-      if (ctx.signal.aborted) return;
-      await runWorkers(queue, ctx.settings.workers, (key) => this.sync(ctx, key, jobs.lister(), pods.lister(), queue), {
-        onError: (key, error) => ctx.logger.warn('job sync failed', { job: key, error: String(error) }),
-      });
-    } catch (error) {
-      if (!ctx.signal.aborted) throw error;
+      await processQueue(ctx, queue, (key) => this.sync(ctx, key, jobs.lister(), pods.lister(), queue), (key) => ({ job: key }));
     } finally {
-      queue.shutDown();
-      ctx.signal.removeEventListener('abort', stop);
       for (const remove of removers) remove();
     }
   }

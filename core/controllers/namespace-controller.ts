@@ -4,8 +4,9 @@ import type { KubeObject } from '../api/kube-object.ts';
 import { findByKind, RESOURCES, type ResourceInfo } from '../api/resource-catalog.ts';
 import type { Informer } from '../client/informer.ts';
 import { collectionPath, objectPath } from '../client/rest-client.ts';
-import { runWorkers, WorkQueue } from '../client/workqueue.ts';
+import { WorkQueue } from '../client/workqueue.ts';
 import type { Controller, ControllerContext, ControllerFactory } from './controller.ts';
+import { processQueue } from './run-controller.ts';
 
 // Kubernetes' namespace controller (pkg/controller/namespace): a namespace being deleted
 // is Terminating while spec.finalizers holds 'kubernetes'. The controller deletes every
@@ -40,16 +41,7 @@ class NamespaceController implements Controller {
     ctx.informers.informerFor<Pod & KubeObject>(PODS).addEventHandler({
       onDelete: (pod) => this.enqueueIfTerminating(pod.metadata.namespace),
     });
-    ctx.signal.addEventListener('abort', () => this.queue.shutDown(), { once: true });
-    try {
-      await ctx.informers.waitForSync(ctx.signal);
-    } catch {
-      this.queue.shutDown();
-      return;
-    }
-    await runWorkers(this.queue, ctx.settings.workers, (name) => this.sync(name), {
-      onError: (name, error) => ctx.logger.warn('namespace deletion failed', { namespace: name, error: String(error) }),
-    });
+    await processQueue(ctx, this.queue, (name) => this.sync(name), (name) => ({ namespace: name }));
   }
 
   private enqueueIfTerminating(name: string | undefined): void {

@@ -5,7 +5,7 @@ import { keyOf, objectKey, type KubeObject } from '../api/kube-object.ts';
 import { selectorFromLabelSelector, type LabelSelector } from '../api/label-selector.ts';
 import { findByKind, type ResourceInfo } from '../api/resource-catalog.ts';
 import type { Informer } from '../client/informer.ts';
-import { runWorkers, WorkQueue } from '../client/workqueue.ts';
+import { WorkQueue } from '../client/workqueue.ts';
 import type { Controller, ControllerContext, ControllerFactory } from './controller.ts';
 import {
   claimObjects,
@@ -22,6 +22,7 @@ import {
   setCondition,
 } from './controller-utils.ts';
 import { ControllerExpectations, controllerRefOf, errorMessage, PodControl, PODS, slowStartBatch } from './pod-control.ts';
+import { processQueue } from './run-controller.ts';
 
 // Kubernetes' ReplicaSet controller (pkg/controller/replicaset/replica_set.go): keeps
 // spec.replicas active pods matching the selector. It adopts matching orphans, releases
@@ -65,17 +66,7 @@ export class ReplicaSetController implements Controller {
       onUpdate: (old, pod) => this.podUpdated(old, pod),
       onDelete: (pod) => this.podDeleted(pod),
     });
-    const stop = (): void => this.queue.shutDown();
-    ctx.signal.addEventListener('abort', stop, { once: true });
-    try {
-      await ctx.informers.waitForSync(ctx.signal);
-    } catch {
-      this.queue.shutDown();
-      return;
-    }
-    await runWorkers(this.queue, ctx.settings.workers, (key) => this.sync(key), {
-      onError: (key, error) => ctx.logger.warn('sync failed', { replicaset: key, error: errorMessage(error) }),
-    });
+    await processQueue(ctx, this.queue, (key) => this.sync(key), (key) => ({ replicaset: key }));
   }
 
   private enqueue(rs: KubeObject): void {

@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -63,7 +63,30 @@ export async function startServe(dataDir?: string, extraArgs: string[] = []): Pr
     exited,
     stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
+      const code = await exited;
+      await removeClusterContainers(dir);
+      return code;
     },
   };
+}
+
+/**
+ * Node agents leave containers running when the app stops (a restart adopts them); a
+ * test run must not leave them behind, so stop() removes this cluster's containers
+ * and volumes (labelled with its id, kube-system's uid) from the local daemon.
+ */
+async function removeClusterContainers(dataDir: string): Promise<void> {
+  let clusterId: string | undefined;
+  try {
+    const data = JSON.parse(await readFile(join(dataDir, 'kubelab-data.json'), 'utf8'));
+    clusterId = data.resources?.namespaces?.['kube-system']?.metadata?.uid;
+  } catch {
+    return;
+  }
+  if (!clusterId) return;
+  const docker = (args: string[]) => new Promise<string>((resolve) => execFile('docker', args, (_e, out) => resolve(out ?? '')));
+  const ids = (await docker(['ps', '-aq', '--filter', `label=io.kubelab.cluster=${clusterId}`])).split('\n').filter(Boolean);
+  if (ids.length) await docker(['rm', '-f', '-v', ...ids]);
+  const volumes = (await docker(['volume', 'ls', '-q', '--filter', `label=io.kubelab.cluster=${clusterId}`])).split('\n').filter(Boolean);
+  if (volumes.length) await docker(['volume', 'rm', '-f', ...volumes]);
 }
