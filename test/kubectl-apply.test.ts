@@ -123,18 +123,21 @@ describe('kubectl against kubelab serve', () => {
   });
 
   it('round-trips -o yaml: replacing an object with its own yaml changes nothing', async () => {
-    // Created without apply, so kubectl replace has no last-applied annotation to rewrite.
-    const created = await kubectlOk(kc, ['create', '-f', '-'], manifest('blue', true).split('---').filter((d) => d.includes('kind: Deployment'))[0].replace('name: web\n', 'name: roundtrip\n'));
-    expect(created).toContain('deployment.apps/roundtrip created');
-    const yaml = await k('get', 'deploy', 'roundtrip', '-n', 'shop', '-o', 'yaml');
+    // A kind no controller writes to, created without apply (so kubectl replace has no
+    // last-applied annotation to rewrite): what get -o yaml prints, replace takes back unchanged.
+    const created = await kubectlOk(kc, ['create', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: roundtrip\n  namespace: shop\n  labels: {app: web}\n  annotations: {note: keep}\ndata:\n  a: "1"\n  b: two\n');
+    expect(created).toContain('configmap/roundtrip created');
+    const yaml = await k('get', 'cm', 'roundtrip', '-n', 'shop', '-o', 'yaml');
     const parsed = parseYaml(yaml);
-    expect(parsed.kind).toBe('Deployment');
-    expect(parsed.spec.template.spec.containers[0].image).toBe('kubelab/busybox:test');
-    expect(parsed.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } });
+    expect(parsed).toMatchObject({ kind: 'ConfigMap', data: { a: '1', b: 'two' }, metadata: { labels: { app: 'web' }, annotations: { note: 'keep' } } });
     const replaced = await kubectlOk(kc, ['replace', '-f', '-'], yaml);
-    expect(replaced).toContain('deployment.apps/roundtrip replaced');
-    const again = parseYaml(await k('get', 'deploy', 'roundtrip', '-n', 'shop', '-o', 'yaml'));
+    expect(replaced).toContain('configmap/roundtrip replaced');
+    const again = parseYaml(await k('get', 'cm', 'roundtrip', '-n', 'shop', '-o', 'yaml'));
     expect(again).toEqual(parsed);
+    // The defaulted Deployment reads back with Kubernetes' defaults filled in.
+    const deploy = parseYaml(await k('get', 'deploy', 'web', '-n', 'shop', '-o', 'yaml'));
+    expect(deploy.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } });
+    expect(deploy.spec.template.spec.containers[0]).toMatchObject({ image: 'kubelab/busybox:test', imagePullPolicy: 'IfNotPresent', terminationMessagePath: '/dev/termination-log' });
   });
 
   it('filters pods with set-based label selectors', async () => {

@@ -58,6 +58,14 @@ describe('rollout arithmetic', () => {
     expect(cleanupUnhealthyReplicas([notAvailable], 2)).toEqual([{ rs: notAvailable, replicas: 3 }]);
   });
 
+  it('does not count pods a ReplicaSet was just told to drop (its status lags the scale-down)', () => {
+    const d = deployment(4, 1, 1);
+    // Scaled 4 -> 3 a moment ago; its status still says 4 available.
+    const stale = rs('old', 3, 4, '2024-01-01T00:00:00Z');
+    const fresh = rs('new', 1, 0, '2024-01-02T00:00:00Z');
+    expect(scaleDownOldForRollingUpdate(d, [stale, fresh], [stale])).toEqual([]);
+  });
+
   it('spreads a resize mid-rollout over the active ReplicaSets in proportion', () => {
     const d = deployment(20, 2, 0); // was 10 with maxSurge 2 (max-replicas 12)
     const old = rs('old', 6, 6, '2024-01-01T00:00:00Z', { 'deployment.kubernetes.io/max-replicas': '12' });

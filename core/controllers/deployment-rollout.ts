@@ -73,6 +73,12 @@ export const totalSpecReplicas = (replicaSets: (ReplicaSet | undefined)[]): numb
 export const totalStatusReplicas = (replicaSets: (ReplicaSet | undefined)[]): number => sum(replicaSets, (rs) => rs.status?.replicas ?? 0);
 export const totalReadyReplicas = (replicaSets: (ReplicaSet | undefined)[]): number => sum(replicaSets, (rs) => rs.status?.readyReplicas ?? 0);
 export const totalAvailableReplicas = (replicaSets: (ReplicaSet | undefined)[]): number => sum(replicaSets, (rs) => rs.status?.availableReplicas ?? 0);
+/**
+ * Available pods a scale-down may count on: never more than a ReplicaSet asks for. Its
+ * status lags a scale-down it was just given, and counting those pods as still there
+ * would let the next step take one pod too many.
+ */
+export const availableForScaleDown = (rs: ReplicaSet | undefined): number => Math.min(rs?.status?.availableReplicas ?? 0, specReplicas(rs));
 
 export function activeReplicaSets<R extends ReplicaSet>(replicaSets: (R | undefined)[]): R[] {
   return replicaSets.filter((rs): rs is R => !!rs && specReplicas(rs) > 0);
@@ -109,7 +115,7 @@ export function cleanupUnhealthyReplicas<R extends ReplicaSet>(oldReplicaSets: R
   for (const rs of [...oldReplicaSets].sort(byCreation)) {
     if (scaledDown >= budget) break;
     const replicas = specReplicas(rs);
-    const available = rs.status?.availableReplicas ?? 0;
+    const available = availableForScaleDown(rs);
     if (replicas === 0 || replicas <= available) continue;
     const count = Math.min(budget - scaledDown, replicas - available);
     steps.push({ rs, replicas: replicas - count });
@@ -121,7 +127,7 @@ export function cleanupUnhealthyReplicas<R extends ReplicaSet>(oldReplicaSets: R
 /** scaleDownOldReplicaSetsForRollingUpdate: scale down old RSs as far as minimum availability allows, oldest first. */
 export function scaleDownOldForRollingUpdate<R extends ReplicaSet>(deployment: Deployment, allReplicaSets: R[], oldReplicaSets: R[]): ScaleStep<R>[] {
   const minAvailable = desiredReplicas(deployment) - maxUnavailable(deployment);
-  const available = totalAvailableReplicas(allReplicaSets);
+  const available = sum(allReplicaSets, availableForScaleDown);
   if (available <= minAvailable) return [];
   const total = available - minAvailable;
   const steps: ScaleStep<R>[] = [];
@@ -140,7 +146,7 @@ export function scaleDownOldForRollingUpdate<R extends ReplicaSet>(deployment: D
 /** How many old pods may go now at most (maxScaledDown in reconcileOldReplicaSets). */
 export function oldScaleDownBudget(deployment: Deployment, allReplicaSets: ReplicaSet[], newRs: ReplicaSet | undefined): number {
   const minAvailable = desiredReplicas(deployment) - maxUnavailable(deployment);
-  const newUnavailable = specReplicas(newRs) - (newRs?.status?.availableReplicas ?? 0);
+  const newUnavailable = specReplicas(newRs) - availableForScaleDown(newRs);
   return totalSpecReplicas(allReplicaSets) - minAvailable - newUnavailable;
 }
 
