@@ -1,7 +1,8 @@
 import type { DaemonSet, DaemonSetStatus } from 'kubernetes-types/apps/v1.js';
-import type { Node, NodeSelectorRequirement, NodeSelectorTerm, Pod, Taint, Toleration } from 'kubernetes-types/core/v1.js';
+import type { Node, Pod, Taint, Toleration } from 'kubernetes-types/core/v1.js';
 import { isDeepStrictEqual } from 'node:util';
 import { isNotFound } from '../api/errors.ts';
+import { nodeMatchesSelectorTerm } from '../api/node-selector.ts';
 import { keyOf, objectKey, type KubeObject } from '../api/kube-object.ts';
 import { findByKind, type ResourceInfo } from '../api/resource-catalog.ts';
 import type { Lister } from '../client/lister.ts';
@@ -77,7 +78,7 @@ export function nodeShouldRunDaemonPod(node: Node, ds: DaemonSet): DaemonPlaceme
     if (labels[key] !== value) return never;
   }
   const terms = podSpec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
-  if (terms && !terms.some((term) => nodeMatchesTerm(node, term))) return never;
+  if (terms && !terms.some((term) => nodeMatchesSelectorTerm(term, node))) return never;
   const tolerations = daemonPodTolerations(ds);
   let shouldRun = true;
   for (const taint of node.spec?.taints ?? []) {
@@ -87,41 +88,6 @@ export function nodeShouldRunDaemonPod(node: Node, ds: DaemonSet): DaemonPlaceme
     shouldRun = false;
   }
   return { shouldRun, shouldContinueRunning: true };
-}
-
-/** A NodeSelectorTerm matches when all its expressions and fields do; an empty term matches nothing. */
-function nodeMatchesTerm(node: Node, term: NodeSelectorTerm): boolean {
-  const expressions = term.matchExpressions ?? [];
-  const fields = term.matchFields ?? [];
-  if (expressions.length === 0 && fields.length === 0) return false;
-  const labels = node.metadata?.labels ?? {};
-  return (
-    expressions.every((r) => requirementMatches(r, labels[r.key])) &&
-    fields.every((r) => r.key === 'metadata.name' && requirementMatches(r, node.metadata?.name))
-  );
-}
-
-function requirementMatches(requirement: NodeSelectorRequirement, value: string | undefined): boolean {
-  const values = requirement.values ?? [];
-  switch (requirement.operator) {
-    case 'In':
-      return value !== undefined && values.includes(value);
-    case 'NotIn':
-      return value === undefined || !values.includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
-    case 'Gt':
-    case 'Lt': {
-      const actual = Number.parseInt(value ?? '', 10);
-      const wanted = Number.parseInt(values[0] ?? '', 10);
-      if (!Number.isFinite(actual) || !Number.isFinite(wanted)) return false;
-      return requirement.operator === 'Gt' ? actual > wanted : actual < wanted;
-    }
-    default:
-      return false;
-  }
 }
 
 /** v1.Toleration.ToleratesTaint. */

@@ -1,8 +1,9 @@
-import type { Node, NodeSelectorRequirement, PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
+import type { Node, PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
 import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 import type { KubeObject } from '../api/kube-object.ts';
 import { claimVolumeName } from '../agent/volume-manager.ts';
 import { DOCKER_VOLUME_PROVISIONER } from './storage-class-bootstrap.ts';
+import { nodeMatchesSelectorTerm } from '../api/node-selector.ts';
 
 // The PersistentVolume Kubelab's provisioner makes for a claim, and the facts about a PV
 // that the controller, the node agent's reclaimer and the scheduler share: which Docker
@@ -95,36 +96,6 @@ export function pinnedNodeOf(pv: Volume): string | undefined {
 export function volumeFitsNode(pv: Volume, node: Pick<Node, 'metadata'>): boolean {
   const terms = pv.spec?.nodeAffinity?.required?.nodeSelectorTerms;
   if (!terms || terms.length === 0) return true;
-  const labels = node.metadata?.labels ?? {};
-  const fields: Record<string, string> = { 'metadata.name': node.metadata?.name ?? '' };
-  return terms.some(
-    (term) =>
-      (term.matchExpressions?.length || term.matchFields?.length) &&
-      (term.matchExpressions ?? []).every((r) => requirementMatches(r, labels)) &&
-      (term.matchFields ?? []).every((r) => requirementMatches(r, fields)),
-  );
+  return terms.some((term) => nodeMatchesSelectorTerm(term, node));
 }
 
-function requirementMatches(requirement: NodeSelectorRequirement, labels: Record<string, string>): boolean {
-  const value = labels[requirement.key];
-  const values = requirement.values ?? [];
-  switch (requirement.operator) {
-    case 'In':
-      return value !== undefined && values.includes(value);
-    case 'NotIn':
-      return value === undefined || !values.includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
-    case 'Gt':
-    case 'Lt': {
-      const actual = Number.parseInt(value ?? '', 10);
-      const bound = Number.parseInt(values[0] ?? '', 10);
-      if (Number.isNaN(actual) || Number.isNaN(bound)) return false;
-      return requirement.operator === 'Gt' ? actual > bound : actual < bound;
-    }
-    default:
-      return false;
-  }
-}

@@ -16,6 +16,7 @@ import { withImageSideload } from './image-sideload.ts';
 import { createLabNode, deleteLabNode, labNodePaths, labNodeState, startLabNode, stopLabNode, type LabNodeState } from './lab-node.ts';
 import { dockerEndpointOf, isLabNode, LAB_NODE_FINALIZER, NODE_ANNOTATIONS, NODE_SECRET_NAMESPACE } from './node-annotations.ts';
 import { ensureNodeImage } from './node-image.ts';
+import type { NodeAgentOptions } from '../agent/node-agent.ts';
 
 // Runs one node agent per Node that names a Docker endpoint, the way a cluster has
 // one kubelet per machine; Node objects are the only input, so nodes added through
@@ -27,18 +28,10 @@ const NODES = findByKind('v1', 'Node')!;
 const SECRETS = findByKind('v1', 'Secret')!;
 const EVENTS = findByKind('v1', 'Event')!;
 
-export type EndpointKind = 'local' | 'tcp' | 'ssh' | 'lab';
+export type { EndpointKind } from '../agent/probe-manager.ts';
 
-export interface AgentOptions {
-  client: RestClient;
-  runtime: ContainerRuntime;
-  nodeName: string;
-  endpointKind: EndpointKind;
-  kubeletPort: number;
-  settings: AgentSettings;
-  clusterId?: string;
-  logger?: Logger;
-}
+/** What a node agent is built from: the agent's own options (a type-only import loads no Docker code). */
+export type AgentOptions = NodeAgentOptions;
 
 export interface RunningAgent {
   start(): Promise<void>;

@@ -1,4 +1,5 @@
-import type { Node, NodeSelectorRequirement, NodeSelectorTerm, Pod } from 'kubernetes-types/core/v1.js';
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import { nodeMatchesSelectorTerm } from '../../api/node-selector.ts';
 import { defaultNormalizeScore, SUCCESS, unresolvable, type FilterPlugin, type ScorePlugin, type Status } from '../framework.ts';
 
 // NodeAffinity: spec.nodeSelector and required node affinity filter (all must hold);
@@ -8,47 +9,6 @@ export const REASON_NODE_AFFINITY = "node(s) didn't match Pod's node affinity/se
 
 function labelsOf(node: Node): Record<string, string> {
   return (node.metadata?.labels ?? {}) as Record<string, string>;
-}
-
-/** Gt/Lt compare the label and the one value as integers; anything unparseable never matches. */
-function parseInteger(text: string | undefined): number | undefined {
-  if (text === undefined || !/^[+-]?\d+$/.test(text.trim())) return undefined;
-  return Number(text);
-}
-
-function requirementMatches(requirement: NodeSelectorRequirement, values: Record<string, string>): boolean {
-  const has = Object.hasOwn(values, requirement.key);
-  const value = values[requirement.key];
-  const wanted = requirement.values ?? [];
-  switch (requirement.operator) {
-    case 'In':
-      return has && wanted.includes(value);
-    case 'NotIn':
-      return !has || !wanted.includes(value);
-    case 'Exists':
-      return has;
-    case 'DoesNotExist':
-      return !has;
-    case 'Gt':
-    case 'Lt': {
-      const actual = parseInteger(has ? value : undefined);
-      const bound = wanted.length === 1 ? parseInteger(wanted[0]) : undefined;
-      if (actual === undefined || bound === undefined) return false;
-      return requirement.operator === 'Gt' ? actual > bound : actual < bound;
-    }
-    default:
-      return false;
-  }
-}
-
-/** A term matches when all its expressions (labels) and fields (metadata.name) do; an empty term matches nothing. */
-export function nodeMatchesSelectorTerm(term: NodeSelectorTerm, node: Node): boolean {
-  const expressions = term.matchExpressions ?? [];
-  const fields = term.matchFields ?? [];
-  if (expressions.length === 0 && fields.length === 0) return false;
-  const labels = labelsOf(node);
-  const nodeFields = { 'metadata.name': node.metadata?.name ?? '' };
-  return expressions.every((r) => requirementMatches(r, labels)) && fields.every((r) => requirementMatches(r, nodeFields));
 }
 
 /** nodeSelector (every pair) and required node affinity (any term). */
