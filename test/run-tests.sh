@@ -8,7 +8,7 @@
 # is wrong; the exit status is non-zero if anything failed. The last line is
 # always `tests: N passed, N failed, N skipped`, which CI reads.
 #
-#   KUBELAB_SKIP_TYPECHECK=1  skip `tsc --noEmit` (quick local runs)
+#   KUBELAB_SKIP_TYPECHECK=1  skip the type checks (quick local runs)
 #   KUBELAB_BROWSER_TESTS=0   skip Chromium setup (and so the browser suites' needs)
 set -uo pipefail
 
@@ -34,7 +34,11 @@ if [[ ${KUBELAB_SKIP_TYPECHECK:-0} == 1 ]]; then
   echo "== typecheck: skipped (KUBELAB_SKIP_TYPECHECK=1)"
 else
   run_step typecheck npx tsc --noEmit -p tsconfig.json
+  run_step 'typecheck renderer' npx vue-tsc --noEmit -p renderer/tsconfig.json
+  run_step 'typecheck electron' npx tsc --noEmit -p electron/tsconfig.json
 fi
+# The browser suites and `kubelab serve` use the built GUI; build it once up front.
+run_step 'renderer build' npx vite build --logLevel warn
 
 run_step docker bash test/setup/ensure-docker.sh
 if [[ " ${failed_steps[*]} " == *" docker "* ]]; then

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { Container, EnvVar, Pod, ResourceFieldSelector } from 'kubernetes-types/core/v1.js';
+import type { Container, EnvVar, Pod, ResourceFieldSelector, Service } from 'kubernetes-types/core/v1.js';
 import { toBytes, toMillicores } from '../api/quantity.ts';
 import { LABELS, type ContainerSpec, type Mount, type PortBinding } from './container-runtime.ts';
+import { serviceEnvForPod } from './service-env.ts';
 
 // Turns one container of a pod spec into what the runtime creates: the environment the
 // kubelet would compute (envFrom, env with valueFrom, $(VAR) expansion), command/args,
@@ -33,6 +34,8 @@ export interface EnvContext {
   configMap(namespace: string, name: string): ConfigSource | undefined;
   /** Secret `data` is base64, as the API serves it. */
   secret(namespace: string, name: string): ConfigSource | undefined;
+  /** Every Service the agent knows of, for the kubelet's Service variables (none when absent). */
+  services?: readonly Service[];
 }
 
 export function podUid8(pod: Pod): string {
@@ -104,10 +107,13 @@ export function resolveEnv(container: Container, ctx: EnvContext): Record<string
       for (const [key, value] of Object.entries(secret.data ?? {})) env.set(prefix + key, decodeBase64(value));
     }
   }
+  // Service variables can be referenced as $(VAR) and come last, below anything the pod sets.
+  const serviceEnv = serviceEnvForPod(ctx.services ?? [], namespace, ctx.pod.spec?.enableServiceLinks ?? true);
   for (const variable of container.env ?? []) {
-    const value = envValue(variable, container, ctx, env);
+    const value = envValue(variable, container, ctx, serviceEnv.size ? new Map([...serviceEnv, ...env]) : env);
     if (value !== undefined) env.set(variable.name, value);
   }
+  for (const [name, value] of serviceEnv) if (!env.has(name)) env.set(name, value);
   return Object.fromEntries(env);
 }
 

@@ -67,9 +67,13 @@ export interface SandboxSpec {
   ports: PortBinding[];
   dnsServers?: string[];
   dnsSearch?: string[];
+  /** resolv.conf options, e.g. 'ndots:5'. */
+  dnsOptions?: string[];
   extraHosts?: string[]; // 'name:ip'
   /** Docker network to attach to; undefined = the daemon's default bridge. */
   network?: string;
+  /** How to make `network` when the daemon does not have it yet (the pod network); the runtime creates it on demand. */
+  networkSettings?: { subnet: string; gateway: string; ipRange: string };
   /**
    * Volumes the agent writes files into through the sandbox (configMap, secret,
    * downwardAPI): putFiles on the sandbox reaches them on any daemon, local or remote.

@@ -24,6 +24,7 @@ import {
   type SandboxSpec,
 } from './container-runtime.ts';
 import { buildSandboxImage, isPauseArch, sandboxImageRef } from './sandbox-image.ts';
+import { ensurePodNetwork } from '../proxy/pod-network.ts';
 
 /** Output kept by execSimple (probes, hooks): enough for a message, bounded in memory. */
 export const EXEC_OUTPUT_LIMIT_BYTES = 10 * 1024;
@@ -294,7 +295,7 @@ export class DockerRuntime implements ContainerRuntime {
         (portBindings[key] ??= []).push({ HostIp: port.hostIp ?? '', HostPort: String(port.hostPort) });
       }
     }
-    const container = await this.call(() =>
+    const create = () =>
       this.docker.createContainer({
         name: spec.name,
         Image: image,
@@ -306,6 +307,7 @@ export class DockerRuntime implements ContainerRuntime {
           PortBindings: portBindings,
           Dns: spec.dnsServers,
           DnsSearch: spec.dnsSearch,
+          DnsOptions: spec.dnsOptions,
           ExtraHosts: spec.extraHosts,
           Mounts: dockerMounts(spec.mounts),
           // The pod's containers join this IPC namespace, which Docker only allows when shareable.
@@ -316,8 +318,10 @@ export class DockerRuntime implements ContainerRuntime {
           Memory: 32 * 1024 * 1024,
           MemorySwap: 32 * 1024 * 1024,
         },
-      }),
-    );
+      });
+    // The pod network may not exist yet on this daemon (the node proxy runner makes it too).
+    if (spec.network && spec.networkSettings) await this.call(() => ensurePodNetwork(this.docker, { name: spec.network!, ...spec.networkSettings! }, this.logger));
+    const container = await this.call(create);
     return container.id;
   }
 

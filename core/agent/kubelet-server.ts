@@ -13,11 +13,13 @@ import { chooseRemoteCommandProtocol, parseOfferedProtocols, REMOTE_COMMAND_PROT
 import { nodeOfResourceMetricsPath, nodeResourceMetrics } from './metrics-endpoint.ts';
 import type { PodMetrics } from './node-agent.ts';
 import { findPodContainer, type PodContainerRef } from './pod-container-lookup.ts';
+import { acceptPortForward, dialPodDirectly, parsePortForwardPath, type PodDialer } from './port-forward-server.ts';
 
 // The kubelet's streaming endpoints for every node of this Kubelab, on loopback:
 //   GET /nodes/<node>/containerLogs/<ns>/<pod>/<container>?follow&tailLines&...
 //   WebSocket /nodes/<node>/exec/<ns>/<pod>/<container>?command=..&stdin&stdout&stderr&tty
 //   GET /nodes/<node>/metrics/resource   (metrics-endpoint.ts; read by metrics.k8s.io)
+//   SPDY /nodes/<node>/portforward/<ns>/<pod>?podIP=..&podUID=..   (port-forward-server.ts)
 // The API server proxies pods/log and pods/exec here, as Kubernetes' API server
 // proxies to each node's kubelet; the bearer token keeps other local users out.
 
@@ -32,6 +34,8 @@ export interface KubeletServerOptions {
   /** 0 (default) picks a free port. */
   port?: number;
   logger?: Logger;
+  /** How port-forward reaches a pod port; default: a direct TCP connection to the pod IP. */
+  dialPod?: PodDialer;
 }
 
 export interface RunningKubeletServer {
@@ -50,6 +54,7 @@ export async function startKubeletServer(options: KubeletServerOptions): Promise
   const logger = options.logger ?? createLogger('kubelet-server');
   const host = options.host ?? '127.0.0.1';
   const sockets = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  const portForwards = new Set<Duplex>();
 
   const server = createServer((req, res) => {
     serveRequest(req, res).catch((error) => {
@@ -123,6 +128,8 @@ export async function startKubeletServer(options: KubeletServerOptions): Promise
 
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://kubelet.invalid');
+    const portForward = parsePortForwardPath(url.pathname);
+    if (portForward) return upgradePortForward(req, socket, head, url, portForward);
     const target = resolveTarget(req, url);
     if (target.kind === 'containerLogs') throw badRequest('container logs are plain HTTP: send GET without Upgrade');
     if (target.kind === 'attach') {
@@ -160,6 +167,19 @@ export async function startKubeletServer(options: KubeletServerOptions): Promise
     });
   }
 
+  function upgradePortForward(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, target: { nodeName: string; namespace: string; podName: string }): void {
+    checkToken(req, options.token);
+    if (!(req.headers.upgrade ?? '').toLowerCase().startsWith('spdy/3.1')) {
+      throw badRequest(`port-forward speaks SPDY/3.1 (got upgrade "${req.headers.upgrade}")`);
+    }
+    const podIp = url.searchParams.get('podIP');
+    if (!podIp) throw badRequest(`pod ${target.podName} has no IP address yet: it is not running`);
+    const podUid = url.searchParams.get('podUID') ?? '';
+    portForwards.add(socket);
+    socket.on('close', () => portForwards.delete(socket));
+    acceptPortForward(socket, head, { ...target, podIp, podUid }, options.dialPod ?? dialPodDirectly, logger);
+  }
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());
@@ -171,6 +191,7 @@ export async function startKubeletServer(options: KubeletServerOptions): Promise
     close: () =>
       new Promise<void>((resolve) => {
         for (const client of sockets.clients) client.terminate();
+        for (const socket of portForwards) socket.destroy();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

@@ -1,4 +1,4 @@
-import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { Pod, Service } from 'kubernetes-types/core/v1.js';
 import { keyOf, type KubeObject } from '../api/kube-object.ts';
 import { findByKind, type ResourceInfo } from '../api/resource-catalog.ts';
 import { EventRecorder } from '../client/event-recorder.ts';
@@ -24,6 +24,7 @@ import { VolumeManager } from './volume-manager.ts';
 const PODS = findByKind('v1', 'Pod') as ResourceInfo;
 const CONFIGMAPS = findByKind('v1', 'ConfigMap') as ResourceInfo;
 const SECRETS = findByKind('v1', 'Secret') as ResourceInfo;
+const SERVICES = findByKind('v1', 'Service') as ResourceInfo;
 const EVENT_STREAM_RETRY_MS = 1000;
 
 export interface NodeAgentOptions {
@@ -77,6 +78,8 @@ export class NodeAgent {
   private readonly pods: Informer<KubeObject>;
   private readonly configMaps: Informer<KubeObject>;
   private readonly secrets: Informer<KubeObject>;
+  /** For the Service variables of containers created from now on (the kubelet's service lister). */
+  private readonly services: Informer<KubeObject>;
   private reclaimer: VolumeReclaimer | undefined;
   /** Labels of this node of this cluster: every filter over the daemon uses them. */
   private readonly scope: Record<string, string>;
@@ -118,6 +121,7 @@ export class NodeAgent {
     this.pods = new Informer(options.client, PODS, { fieldSelector: `spec.nodeName=${options.nodeName}`, resyncMs, onError });
     this.configMaps = new Informer(options.client, CONFIGMAPS, { onError });
     this.secrets = new Informer(options.client, SECRETS, { onError });
+    this.services = new Informer(options.client, SERVICES, { onError });
     this.podSync = new PodSync({
       client: options.client,
       runtime: options.runtime,
@@ -129,7 +133,9 @@ export class NodeAgent {
       volumes: this.volumes,
       configMap: (namespace, name) => this.configMaps.lister().get(namespace, name) as ConfigSource | undefined,
       secret: (namespace, name) => this.secrets.lister().get(namespace, name) as ConfigSource | undefined,
+      services: () => this.services.lister().list() as unknown as Service[],
       hostIp: () => this.registration.info()?.hostIp ?? '127.0.0.1',
+      podCidr: () => this.registration.podCidr(),
       nodeCapacity: () => {
         const info = this.registration.info();
         return { cpuMillicores: (info?.cpus ?? 1) * 1000, memoryBytes: info?.memoryBytes ?? 0 };
@@ -158,8 +164,8 @@ export class NodeAgent {
     const onConfigChange = (kind: 'configMap' | 'secret') => (obj: KubeObject) => this.enqueuePodsReferencing(kind, obj);
     this.configMaps.addEventHandler({ onAdd: onConfigChange('configMap'), onUpdate: (_o, n) => onConfigChange('configMap')(n), onDelete: onConfigChange('configMap') });
     this.secrets.addEventHandler({ onAdd: onConfigChange('secret'), onUpdate: (_o, n) => onConfigChange('secret')(n), onDelete: onConfigChange('secret') });
-    for (const informer of [this.pods, this.configMaps, this.secrets]) informer.start();
-    await Promise.all([this.pods, this.configMaps, this.secrets].map((informer) => informer.waitForSync(abort.signal)));
+    for (const informer of [this.pods, this.configMaps, this.secrets, this.services]) informer.start();
+    await Promise.all([this.pods, this.configMaps, this.secrets, this.services].map((informer) => informer.waitForSync(abort.signal)));
 
     // Restart safety: before any pod is synced, remove what belongs to pods that are gone.
     await this.removeOrphans().catch((error: unknown) => this.logger.warn('orphan cleanup failed', { error: String(error) }));
@@ -181,7 +187,7 @@ export class NodeAgent {
     this.abort = undefined;
     abort.abort();
     for (const timer of this.timers.splice(0)) clearInterval(timer);
-    for (const informer of [this.pods, this.configMaps, this.secrets]) informer.stop();
+    for (const informer of [this.pods, this.configMaps, this.secrets, this.services]) informer.stop();
     this.probes.stopAll();
     await this.reclaimer?.stop();
     this.reclaimer = undefined;

@@ -9,6 +9,8 @@ import type { Logger } from '../log/logger.ts';
 import type { ContainerRuntime, RuntimeInfo } from './container-runtime.ts';
 import type { EndpointKind } from './probe-manager.ts';
 import { isValidQuantity } from '../api/quantity.ts';
+import { ensureNodePodCidr } from '../proxy/pod-network.ts';
+import { CAPACITY_ANNOTATION, ENDPOINT_KIND_LABEL } from '../nodes/node-annotations.ts';
 
 // The kubelet's node status manager and lease heartbeat: the Node object describes the
 // Docker daemon (capacity, versions, addresses, images) and says whether it answers;
@@ -37,6 +39,7 @@ export interface NodeRegistrationOptions {
 export class NodeRegistration {
   private lastInfo: RuntimeInfo | undefined;
   private nodeUid: string | undefined;
+  private podCidrValue: string | undefined;
   private readonly now: () => Date;
   /** Stable for one agent run, like the kernel's boot id for one boot. */
   private readonly bootId = uuidFrom(`${Date.now()}-${Math.random()}`);
@@ -67,7 +70,14 @@ export class NodeRegistration {
       node = (await this.options.client.create(NODES, { apiVersion: 'v1', kind: 'Node', metadata: { name: this.options.nodeName, labels }, spec: {} } as KubeObject)) as Node;
     }
     this.nodeUid = node.metadata?.uid;
+    // Once per node: pod IPs must be unique across the cluster's daemons.
+    this.podCidrValue = node.spec?.podCIDR ?? (await ensureNodePodCidr(this.options.client, this.options.nodeName, this.options.logger));
     return this.updateStatus();
+  }
+
+  /** The node's spec.podCIDR, known after register(). */
+  podCidr(): string | undefined {
+    return this.podCidrValue;
   }
 
   /** Rewrites Node.status: conditions with fresh heartbeats, Ready=False when the daemon does not answer. */
@@ -122,7 +132,7 @@ export class NodeRegistration {
       'kubernetes.io/arch': arch,
       'beta.kubernetes.io/os': os,
       'beta.kubernetes.io/arch': arch,
-      'kubelab.io/endpoint-kind': this.options.endpointKind,
+      [ENDPOINT_KIND_LABEL]: this.options.endpointKind,
     };
   }
 
@@ -211,7 +221,7 @@ function microTime(date: Date): string {
  * --cpus 8 --memory 16Gi` sets annotation kubelab.io/capacity: "cpu=8,memory=16Gi"),
  * so bin packing and "Insufficient cpu" can be practised on a small machine.
  */
-export const CAPACITY_ANNOTATION = 'kubelab.io/capacity';
+export { CAPACITY_ANNOTATION };
 
 export function advertisedCapacity(node: Pick<Node, 'metadata'>): Record<string, string> {
   const text = node.metadata?.annotations?.[CAPACITY_ANNOTATION];

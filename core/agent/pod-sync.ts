@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { Container, LifecycleHandler, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
+import type { Container, LifecycleHandler, Pod, PodStatus, Service } from 'kubernetes-types/core/v1.js';
 import { isConflict, isNotFound } from '../api/errors.ts';
 import type { KubeObject } from '../api/kube-object.ts';
 import { findByKind, type ResourceInfo } from '../api/resource-catalog.ts';
@@ -19,7 +19,8 @@ import {
   type ConfigSource,
   type ContainerRole,
 } from './container-config.ts';
-import { LABELS, RuntimeError, type ContainerRuntime, type ContainerStatus } from './container-runtime.ts';
+import { LABELS, RuntimeError, type ContainerRuntime, type ContainerStatus, type SandboxSpec } from './container-runtime.ts';
+import { podDnsConfig, podNetworkSettings } from '../proxy/pod-network.ts';
 import { computePodStatus, initializationDone, type ContainerView, type Waiting } from './pod-status.ts';
 import type { ProbeManager } from './probe-manager.ts';
 import { formatBackoff, RestartBackoff } from './restart-backoff.ts';
@@ -47,8 +48,12 @@ export interface PodSyncDeps {
   volumes: VolumeManager;
   configMap(namespace: string, name: string): ConfigSource | undefined;
   secret(namespace: string, name: string): ConfigSource | undefined;
+  /** The Services known to the agent (for the containers' Service variables). */
+  services?(): readonly Service[];
   hostIp(): string;
   nodeCapacity(): { cpuMillicores: number; memoryBytes: number };
+  /** The node's spec.podCIDR: sandboxes join the pod network (with cluster DNS) when known. */
+  podCidr?(): string | undefined;
   logger?: Logger;
 }
 
@@ -274,6 +279,7 @@ export class PodSync {
         nodeMemoryBytes: capacity.memoryBytes,
         configMap: this.deps.configMap,
         secret: this.deps.secret,
+        services: this.deps.services?.(),
       });
       const mounts = this.deps.volumes.containerMounts(container, ctx.prepared);
       spec = buildContainerSpec({ pod, container, role, attempt, nodeName: this.deps.nodeName, clusterId: this.deps.clusterId, sandboxId: ctx.sandbox.id, env, mounts });
@@ -421,8 +427,7 @@ export class PodSync {
         hostname: pod.spec?.hostname ?? pod.metadata!.name!,
         ports: sandboxPorts(pod),
         ...(pod.spec?.hostAliases?.length ? { extraHosts: pod.spec.hostAliases.flatMap((a) => (a.hostnames ?? []).map((h) => `${h}:${a.ip}`)) } : {}),
-        ...(pod.spec?.dnsConfig?.nameservers?.length ? { dnsServers: [...pod.spec.dnsConfig.nameservers] } : {}),
-        ...(pod.spec?.dnsConfig?.searches?.length ? { dnsSearch: [...pod.spec.dnsConfig.searches] } : {}),
+        ...sandboxNetwork(pod, this.deps.podCidr?.()),
         mounts: prepared.sandboxMounts,
       });
       await this.deps.runtime.startContainer(id);
@@ -584,4 +589,24 @@ function views(specs: Container[], byName: Map<string, ContainerStatus[]>, memor
 /** JSON shape (undefined dropped) so equality ignores key order and absent fields. */
 function normalize(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value ?? {}));
+}
+
+/**
+ * The pod network and resolv.conf of a sandbox: with a podCIDR, the node's `kubelab-pods`
+ * network and, for dnsPolicy ClusterFirst (the default), the cluster DNS; dnsConfig adds to it.
+ */
+function sandboxNetwork(pod: Pod, podCidr: string | undefined): Partial<SandboxSpec> {
+  const dnsConfig = pod.spec?.dnsConfig;
+  const policy = pod.spec?.dnsPolicy ?? 'ClusterFirst';
+  const cluster = podCidr && policy !== 'None' && policy !== 'Default' ? podDnsConfig(pod.metadata?.namespace ?? 'default') : undefined;
+  const servers = [...(cluster?.dnsServers ?? []), ...(dnsConfig?.nameservers ?? [])];
+  const searches = [...(cluster?.dnsSearch ?? []), ...(dnsConfig?.searches ?? [])];
+  const options = [...(cluster?.dnsOptions ?? []), ...(dnsConfig?.options ?? []).map((o) => (o.value !== undefined ? `${o.name}:${o.value}` : o.name ?? '')).filter(Boolean)];
+  const network = podCidr ? podNetworkSettings(podCidr) : undefined;
+  return {
+    ...(network ? { network: network.name, networkSettings: { subnet: network.subnet, gateway: network.gateway, ipRange: network.ipRange } } : {}),
+    ...(servers.length ? { dnsServers: servers } : {}),
+    ...(searches.length ? { dnsSearch: searches } : {}),
+    ...(options.length ? { dnsOptions: options } : {}),
+  };
 }

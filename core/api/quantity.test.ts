@@ -243,3 +243,13 @@ describe('formatMemory', () => {
     }
   });
 });
+
+describe('formatMemoryApprox', () => {
+  it('rounds to one decimal with the largest binary suffix', async () => {
+    const { formatMemoryApprox } = await import('./quantity.ts');
+    expect(formatMemoryApprox(24683620 * 1024)).toBe('23.5Gi');
+    expect(formatMemoryApprox(512 * 1024 * 1024)).toBe('512Mi');
+    expect(formatMemoryApprox(8 * 1024 * 1024)).toBe('8Mi');
+    expect(formatMemoryApprox(1000)).toBe('1000');
+  });
+});

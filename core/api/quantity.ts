@@ -232,3 +232,15 @@ export function formatMemory(bytes: number): string {
   }
   return `${mantissa}${binarySuffixes[power]}`;
 }
+
+/** Bytes for people to read, rounded to one decimal: `23.5Gi`, `512Mi`, `64Ki`. */
+export function formatMemoryApprox(bytes: number): string {
+  let value = bytes;
+  let power = 0;
+  while (power < binarySuffixes.length - 1 && value >= 1024) {
+    value /= 1024;
+    power++;
+  }
+  const rounded = value >= 100 || Number.isInteger(value) ? String(Math.round(value)) : value.toFixed(1).replace(/\.0$/, '');
+  return `${rounded}${binarySuffixes[power]}`;
+}

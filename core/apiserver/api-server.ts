@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { ApiError, badRequest, methodNotAllowed } from '../api/errors.ts';
@@ -15,13 +16,15 @@ import { isMetricsApiPath, MetricsApi } from './metrics-api.ts';
 import { openApiV3Document, openApiV3Index, parseOpenApiV3Path } from './openapi.ts';
 import { bindPod } from './pod-binding.ts';
 import { isPodStreamSubresource, PodStreams } from './pod-streams.ts';
+import { isRendererPath, serveRendererAsset } from './renderer-assets.ts';
 import { guardRequest, loopbackHosts } from './request-guard.ts';
 import { parseResourcePath, type ResourceRequest } from './request-info.ts';
 import { ResourceService, type DeleteRequestOptions, type FieldValidation } from './resource-service.ts';
 import { negotiateFormat, partialMetadata, type ResponseFormat } from './response-format.ts';
 import { getScale, patchScale, updateScale } from './scale-subresource.ts';
 import { toTable } from './table.ts';
-import { DEFAULT_WATCH_SETTINGS, serveWatch, type WatchSettings } from './watch-stream.ts';
+import { DEFAULT_WATCH_SETTINGS, httpWatchSink, serveWatch, type WatchSettings } from './watch-stream.ts';
+import { isWatchUpgrade, WatchWebSockets } from './watch-websocket.ts';
 
 // The HTTP face of the control plane: Kubernetes' REST paths, discovery and OpenAPI,
 // behind the request guard. Everything a request may change goes through
@@ -43,6 +46,8 @@ export interface ApiServerOptions {
   tls?: { cert: string; key: string };
   /** The supervised control-plane components (schedulers, controller-managers), when the host has them. */
   components?: ComponentsPort;
+  /** The built GUI (dist/renderer) to serve at `/`; without it `/` is a 404 like any unknown path. */
+  rendererDir?: string;
 }
 
 export interface RunningApiServer {
@@ -61,7 +66,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const service = new ResourceService(options.store);
   const watchSettings = { ...DEFAULT_WATCH_SETTINGS, ...options.watch };
   let port = 0;
-  const guard = { token: options.token, allowedHosts: () => loopbackHosts(port, host) };
+  const rendererDir = options.rendererDir;
+  const guard = {
+    token: options.token,
+    allowedHosts: () => loopbackHosts(port, host),
+    isPublicPath: (path: string) => rendererDir !== undefined && isRendererPath(path),
+  };
   const podStreams = new PodStreams({ service, token: options.token, guard, logger });
   const metricsApi = new MetricsApi({ service, token: options.token, logger });
 
@@ -73,9 +83,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   };
   const httpServer = createServer(onRequest);
   const httpsServer = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest) : undefined;
-  // exec and attach arrive as connection upgrades; PodStreams applies the same guard.
-  httpServer.on('upgrade', (req, socket, head) => podStreams.handleUpgrade(req, socket, head));
-  httpsServer?.on('upgrade', (req, socket, head) => podStreams.handleUpgrade(req, socket, head));
+  // exec, attach, port-forward and browser watches arrive as connection upgrades; both apply the same guard.
+  const watchSockets = new WatchWebSockets({ service, guard, settings: watchSettings, logger });
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+    isWatchUpgrade(req) ? watchSockets.handleUpgrade(req, socket, head) : podStreams.handleUpgrade(req, socket, head);
+  httpServer.on('upgrade', onUpgrade);
+  httpsServer?.on('upgrade', onUpgrade);
   // One listener, two protocols: a TLS ClientHello starts with byte 0x16.
   const server = createNetServer((socket: Socket) => {
     socket.once('data', (first: Buffer) => {
@@ -92,6 +105,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     const path = url.pathname.replace(/\/+$/, '') || '/';
     guardRequest(req, path, guard);
     const method = req.method ?? 'GET';
+    if (rendererDir && (method === 'GET' || method === 'HEAD') && isRendererPath(path) && (await serveRendererAsset(res, method, path, rendererDir))) return;
 
     if (path === '/healthz' || path === '/livez' || path === '/readyz') {
       const healthy = (options.store as { healthy?: () => boolean }).healthy?.() ?? true;
@@ -147,7 +161,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
         const format = negotiateFormat(req.headers.accept, params);
         if (!name) {
           const query = parseListQuery(info, params);
-          if (isWatchRequest(params)) return serveWatch(req, res, service, r, query, format, watchSettings);
+          if (isWatchRequest(params)) return serveWatch(httpWatchSink(req, res), service, r, query, format, watchSettings);
           const list = await service.list(r, { filter: query.filter, limit: query.limit, continue: query.continue });
           const listMeta = { resourceVersion: list.resourceVersion, continue: list.continue, remainingItemCount: list.remainingItemCount };
           return writeJson(res, 200, encodeList(r, list.items, listMeta, format));
@@ -239,6 +253,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         podStreams.close();
+        watchSockets.close();
         httpServer.closeAllConnections();
         httpsServer?.closeAllConnections();
       }),

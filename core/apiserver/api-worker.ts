@@ -18,6 +18,7 @@ export interface ApiWorkerData {
   host: string;
   port: number;
   tls?: { cert: string; key: string };
+  rendererDir?: string;
 }
 
 const logger = createLogger('apiserver');
@@ -28,7 +29,7 @@ async function run(): Promise<void> {
   const store = new LowdbStore({ file: data.dataFile });
   await store.open();
   await ensureSystemNamespaces(new ResourceService(store));
-  const server = await startApiServer({ store, token: data.token, host: data.host, port: data.port, tls: data.tls, logger, components: componentsFromHost() });
+  const server = await startApiServer({ store, token: data.token, host: data.host, port: data.port, tls: data.tls, logger, components: componentsFromHost(), rendererDir: data.rendererDir });
   const stopEventExpiry = startEventExpiry(store, logger);
   port.on('message', async (message: { type: string }) => {
     if (message.type === 'components-reply') return answerComponentsRequest(message as ComponentsReply);

@@ -9,15 +9,16 @@ import type { Logger } from '../log/logger.ts';
 import { guardRequest, type GuardOptions } from './request-guard.ts';
 import { parseResourcePath, type ResourceRequest } from './request-info.ts';
 import type { ResourceService } from './resource-service.ts';
+import { portForwardTarget, servePodPortForward } from './port-forward.ts';
 
-// pods/log, pods/exec and pods/attach: the API server checks the pod and its container,
+// pods/log, pods/exec and pods/attach (pods/portforward: port-forward.ts): the API server checks the pod and its container,
 // finds the node's kubelet server (Node.status.daemonEndpoints.kubeletEndpoint.Port, on
 // loopback) and proxies to it, as Kubernetes' API server does. Logs are a streamed
 // HTTP body; exec is a WebSocket upgrade whose bytes are piped both ways untouched
 // (like apimachinery's UpgradeAwareHandler), so the kubelet server alone speaks the
 // remotecommand protocol.
 
-const STREAM_SUBRESOURCES = ['log', 'exec', 'attach'] as const;
+const STREAM_SUBRESOURCES = ['log', 'exec', 'attach', 'portforward'] as const;
 const LOG_PARAMS = ['follow', 'tailLines', 'timestamps', 'sinceSeconds', 'sinceTime', 'previous', 'limitBytes'];
 const EXEC_PARAMS = ['command', 'stdin', 'stdout', 'stderr', 'tty'];
 const FORWARDED_UPGRADE_HEADERS = ['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-protocol', 'sec-websocket-extensions'];
@@ -78,8 +79,15 @@ export class PodStreams {
     guardRequest(req, path, this.options.guard);
     const parsed = parseResourcePath(path);
     const r = parsed.kind === 'resource' ? parsed.request : undefined;
+    if (r && r.info.plural === 'pods' && r.info.group === '' && r.name && r.subresource === 'portforward') {
+      const target = await portForwardTarget(this.options.service, r);
+      return servePodPortForward(req, socket, head, target, this.options.token, (s) => {
+        this.tunnels.add(s);
+        s.on('close', () => this.tunnels.delete(s));
+      });
+    }
     if (!r || r.info.plural !== 'pods' || r.info.group !== '' || !r.name || (r.subresource !== 'exec' && r.subresource !== 'attach')) {
-      throw badRequest(`connection upgrades are served only for pods/exec and pods/attach, not ${path}`);
+      throw badRequest(`connection upgrades are served only for pods/exec, pods/attach and pods/portforward, not ${path}`);
     }
     if (r.subresource === 'attach') {
       throw badRequest('attach is not supported yet by Kubelab: use "kubectl exec" to run a command, or "kubectl logs -f" to follow the main process');
@@ -220,7 +228,8 @@ function unreachable(target: KubeletTarget, error: Error): ApiError {
   return new ApiError(503, 'ServiceUnavailable', `the kubelet server of node "${target.nodeName}" at 127.0.0.1:${target.port} is unreachable: ${error.message}`);
 }
 
-function writeRefusal(socket: Duplex, error: unknown): void {
+/** Answers a refused connection upgrade with a Kubernetes Status, as an ordinary HTTP response. */
+export function writeRefusal(socket: Duplex, error: unknown): void {
   const status = error instanceof ApiError ? error : new ApiError(500, 'InternalError', `Internal error occurred: ${(error as Error)?.message ?? String(error)}`);
   const body = JSON.stringify(status.toStatus());
   socket.end(

@@ -13,6 +13,8 @@ export interface GuardOptions {
   token: string;
   /** host:port pairs this server answers to, e.g. `127.0.0.1:6443`, `localhost:6443`. */
   allowedHosts: () => Set<string>;
+  /** Paths served without the token (the GUI's static files); Host and Origin are still checked. */
+  isPublicPath?: (pathname: string) => boolean;
 }
 
 export function loopbackHosts(port: number, bindHost: string): Set<string> {
@@ -41,12 +43,24 @@ export function guardRequest(req: IncomingMessage, pathname: string, options: Gu
   } else if (origin === 'null') {
     throw new ApiError(403, 'Forbidden', 'requests from an opaque origin ("null") are refused');
   }
-  if (OPEN_PATHS.has(pathname)) return;
-  const header = req.headers.authorization ?? '';
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match || !tokensEqual(match[1], options.token)) {
+  if (OPEN_PATHS.has(pathname) || options.isPublicPath?.(pathname)) return;
+  const given = bearerFromHeader(req) ?? bearerFromWebSocketProtocol(req);
+  if (given === undefined || !tokensEqual(given, options.token)) {
     throw new ApiError(401, 'Unauthorized', 'Unauthorized: send the bearer token from the kubeconfig Kubelab wrote (Authorization: Bearer <token>)');
   }
+}
+
+function bearerFromHeader(req: IncomingMessage): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+}
+
+// Browsers cannot put headers on a WebSocket; Kubernetes accepts the token as a subprotocol.
+const WEBSOCKET_BEARER_PREFIX = 'base64url.bearer.authorization.k8s.io.';
+
+function bearerFromWebSocketProtocol(req: IncomingMessage): string | undefined {
+  const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+  const encoded = offered.find((p) => p.startsWith(WEBSOCKET_BEARER_PREFIX))?.slice(WEBSOCKET_BEARER_PREFIX.length);
+  return encoded ? Buffer.from(encoded, 'base64url').toString('utf8') : undefined;
 }
 
 function tokensEqual(given: string, expected: string): boolean {

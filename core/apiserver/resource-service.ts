@@ -8,6 +8,7 @@ import type { ListResult, Preconditions, Store, WatchEvent, WatchOptions, Watch 
 import { applyPatch, type PatchType } from './apply-patch.ts';
 import { generateNameSuffix, isNoOpUpdate, prepareForCreate, prepareForUpdate, rfc3339 } from './object-lifecycle.ts';
 import type { ResourceRequest } from './request-info.ts';
+import { normalizeClusterIPs, patchServiceUpdate, serviceAddressAllocatorFor } from './service-ip-allocator.ts';
 
 // The write and read paths of every resource, independent of HTTP: what Kubernetes'
 // generic registry does between a decoded request and the store.
@@ -89,10 +90,14 @@ export class ResourceService {
       const candidate = structuredClone(obj);
       prepareForCreate(info, candidate, this.now());
       applyDefaults(info, candidate);
+      if (info.kind === 'Service') normalizeClusterIPs(candidate);
       this.validate(info, candidate);
-      if (options.dryRun) return candidate;
+      const write = (obj: KubeObject) => this.store.create(resourceKey(info), obj);
+      if (options.dryRun && info.kind !== 'Service') return candidate;
       try {
-        return await this.store.create(resourceKey(info), candidate);
+        // Services get their addresses in the allocator's serialized write.
+        if (info.kind === 'Service') return await serviceAddressAllocatorFor(this.store).write(candidate, undefined, !!options.dryRun, write);
+        return await write(candidate);
       } catch (e) {
         // A generated name that collides is retried, as Kubernetes does.
         if (!(generated && e instanceof ApiError && e.reason === 'AlreadyExists' && attempt < 3)) throw e;
@@ -141,6 +146,10 @@ export class ResourceService {
         throw invalid(info.kind, info.group, r.name, [fieldError.forbidden('metadata.finalizers', `no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`)]);
       }
     }
+    if (subresource === '' && info.kind === 'Service') {
+      normalizeClusterIPs(next, old);
+      patchServiceUpdate(next, old);
+    }
     if (subresource === '') applyDefaults(info, next);
     this.validate(info, next, old);
     if (isNoOpUpdate(next, old)) {
@@ -149,8 +158,10 @@ export class ResourceService {
       }
       return old;
     }
+    const write = (obj: KubeObject) => this.store.update(resourceKey(info), obj);
+    if (info.kind === 'Service' && subresource === '') return serviceAddressAllocatorFor(this.store).write(next, old, !!options.dryRun, write);
     if (options.dryRun) return next;
-    return this.store.update(resourceKey(info), next);
+    return write(next);
   }
 
   async patch(r: ResourceRequest, type: PatchType, patch: unknown, options: WriteOptions = {}): Promise<KubeObject> {

@@ -9,9 +9,11 @@ import type { ResourceService } from './resource-service.ts';
 import { partialMetadata, type ResponseFormat } from './response-format.ts';
 import { toTable } from './table.ts';
 
-// A watch=true request: newline-delimited JSON events over one chunked response,
-// as Kubernetes streams them. With a selector, an object that starts or stops
-// matching is reported as ADDED or DELETED, so a filtered cache stays exact.
+// A watch=true request: JSON events, one per line of a chunked response as Kubernetes
+// streams them, or one per message over a WebSocket (what browsers use: they open at
+// most six HTTP/1.1 connections to a host, and a GUI watches more kinds than that).
+// With a selector, an object that starts or stops matching is reported as ADDED or
+// DELETED, so a filtered cache stays exact.
 
 export interface WatchSettings {
   bookmarkIntervalMs: number;
@@ -24,9 +26,30 @@ export const DEFAULT_WATCH_SETTINGS: WatchSettings = {
   defaultTimeoutSeconds: () => 1800 + Math.floor(Math.random() * 1800),
 };
 
+/** Where watch events go: a streamed HTTP response or a WebSocket. */
+export interface WatchSink {
+  send(event: string): void;
+  end(): void;
+  onClose(listener: () => void): void;
+}
+
+export function httpWatchSink(req: IncomingMessage, res: ServerResponse): WatchSink {
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  res.flushHeaders();
+  return {
+    send: (event) => res.write(`${event}\n`),
+    end: () => {
+      if (!res.writableEnded) res.end();
+    },
+    onClose: (listener) => {
+      req.on('close', listener);
+      res.on('close', listener);
+    },
+  };
+}
+
 export async function serveWatch(
-  req: IncomingMessage,
-  res: ServerResponse,
+  sink: WatchSink,
   service: ResourceService,
   r: ResourceRequest,
   query: ListQuery,
@@ -46,12 +69,7 @@ export async function serveWatch(
     }
     return format.kind === 'metadata' ? partialMetadata(obj) : obj;
   };
-  const send = (type: WatchEventType | 'BOOKMARK' | 'ERROR', object: unknown) => {
-    res.write(`${JSON.stringify({ type, object })}\n`);
-  };
-
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
-  res.flushHeaders();
+  const send = (type: WatchEventType | 'BOOKMARK' | 'ERROR', object: unknown) => sink.send(JSON.stringify({ type, object }));
 
   let startVersion = query.resourceVersion;
   if (!startVersion || startVersion === '0') {
@@ -90,7 +108,7 @@ export async function serveWatch(
   } catch (e) {
     if (e instanceof ApiError) {
       send('ERROR', e.toStatus());
-      res.end();
+      sink.end();
       return;
     }
     throw e;
@@ -106,9 +124,8 @@ export async function serveWatch(
     watch.stop();
     if (bookmarks) clearInterval(bookmarks);
     clearTimeout(timer);
-    if (!res.writableEnded) res.end();
+    sink.end();
   };
   const timer = setTimeout(finish, timeoutSeconds * 1000);
-  req.on('close', finish);
-  res.on('close', finish);
+  sink.onClose(finish);
 }

@@ -114,7 +114,9 @@ async function serve(args: string[]): Promise<number> {
     return 1;
   }
   process.stdout.write(
-    `Kubelab is running.\n  API:        ${controlPlane.url}\n  HTTP:       ${controlPlane.httpUrl} (this machine only)\n  kubeconfig: ${controlPlane.kubeconfigPath}\n  data:       ${controlPlane.dataFile}\n` +
+    `Kubelab is running.\n  API:        ${controlPlane.url}\n  HTTP:       ${controlPlane.httpUrl} (this machine only)\n` +
+      (controlPlane.guiUrl ? `  GUI:        ${controlPlane.guiUrl} (open in a browser)\n` : '') +
+      `  kubeconfig: ${controlPlane.kubeconfigPath}\n  data:       ${controlPlane.dataFile}\n` +
       `Try: kubectl --kubeconfig ${controlPlane.kubeconfigPath} get namespaces\n`,
   );
   const signal = await received;

@@ -15,6 +15,12 @@ export interface ClientConfig {
   userAgent?: string;
   /** Injected fetch (tests, proxies); defaults to the global one. */
   fetch?: typeof fetch;
+  /**
+   * Watch over WebSockets instead of streamed responses. Browsers open at most six
+   * HTTP/1.1 connections to a host and a GUI watches more kinds than that; WebSockets
+   * don't count against the limit. Uses the global WebSocket.
+   */
+  watchOverWebSocket?: boolean;
 }
 
 export interface ListOptions {
@@ -127,6 +133,13 @@ function errorText(error: unknown): string {
   // Node's fetch hides the socket error (ECONNREFUSED...) in `cause`.
   const cause = (error as { cause?: unknown }).cause;
   return cause instanceof Error ? `${error.message}: ${cause.message}` : error.message;
+}
+
+function base64Url(text: string): string {
+  return btoa(String.fromCharCode(...new TextEncoder().encode(text)))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 }
 
 export class RestClient {
@@ -246,18 +259,7 @@ export class RestClient {
     if (options.labelSelector) query.set('labelSelector', options.labelSelector);
     if (options.fieldSelector) query.set('fieldSelector', options.fieldSelector);
     if (signal?.aborted) return;
-
-    let response: Response;
-    try {
-      response = await this.send('GET', collectionPath(info, options.namespace), { query, signal });
-    } catch (error) {
-      if (signal?.aborted) return;
-      throw error;
-    }
-    if (!response.body) return;
-    const reader = response.body.getReader();
-    const decoder = new TextDecoder();
-    let buffered = '';
+    const path = collectionPath(info, options.namespace);
 
     const dispatch = async (line: string): Promise<void> => {
       if (!line.trim()) return;
@@ -270,6 +272,19 @@ export class RestClient {
       if (event.type === 'ERROR') throw ApiError.fromStatus(event.object as Partial<Status>);
       await onEvent(event as WatchEvent<T>);
     };
+    if (this.config.watchOverWebSocket) return this.watchWebSocket(`${path}?${query}`, info.plural, dispatch, signal);
+
+    let response: Response;
+    try {
+      response = await this.send('GET', path, { query, signal });
+    } catch (error) {
+      if (signal?.aborted) return;
+      throw error;
+    }
+    if (!response.body) return;
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffered = '';
 
     try {
       for (;;) {
@@ -295,6 +310,39 @@ export class RestClient {
       // Releases the connection when we stop early (ERROR event, abort, handler failure).
       reader.cancel().catch(() => {});
     }
+  }
+
+  /** One watch over a WebSocket: one JSON event per message, the token in Kubernetes' bearer subprotocol. */
+  private watchWebSocket(pathAndQuery: string, plural: string, dispatch: (line: string) => Promise<void>, signal?: AbortSignal): Promise<void> {
+    const base = this.server || `${globalThis.location.protocol}//${globalThis.location.host}`;
+    // The second protocol is the one the server picks (watch-websocket.ts), so the token is never echoed.
+    const protocols = [...(this.config.token ? [`base64url.bearer.authorization.k8s.io.${base64Url(this.config.token)}`] : []), 'watch.kubelab.io'];
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(`${base.replace(/^http/, 'ws')}${pathAndQuery}`, protocols);
+      let opened = false;
+      let settled = false;
+      // Events are handled one after another, in order, even when a handler is async.
+      let chain = Promise.resolve();
+      const settle = (error?: unknown): void => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener('abort', onAbort);
+        if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING) socket.close();
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const onAbort = (): void => settle();
+      signal?.addEventListener('abort', onAbort);
+      socket.onopen = () => (opened = true);
+      socket.onmessage = (message) => {
+        chain = chain.then(() => (settled ? undefined : dispatch(String(message.data)))).catch((error) => settle(error));
+      };
+      socket.onclose = () => {
+        void chain.then(() =>
+          settle(opened || signal?.aborted ? undefined : new ApiError(503, 'ServiceUnavailable', `watch ${plural}: the WebSocket was refused or failed to open`)),
+        );
+      };
+    });
   }
 
   /** Any other request; resolves to the parsed JSON body (or text when the body is not JSON). */

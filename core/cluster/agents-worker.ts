@@ -6,6 +6,8 @@ import { findByPlural } from '../api/resource-catalog.ts';
 import { RestClient } from '../client/rest-client.ts';
 import { createLogger } from '../log/logger.ts';
 import { NodeManager } from '../nodes/node-manager.ts';
+import { NodeProxyRunner } from '../proxy/node-proxy-runner.ts';
+import { hostOnPodNetwork, ServiceProxy } from '../proxy/service-proxy.ts';
 
 // The node agents' worker thread: one NodeManager running an agent per Docker endpoint
 // (the local daemon by default, added daemons, lab nodes), and the kubelet server that
@@ -33,11 +35,14 @@ async function run(): Promise<void> {
   // This cluster's identity, put on every container it runs: two labs on one daemon stay apart.
   const clusterId = (await client.get(NAMESPACES, undefined, 'kube-system')).metadata.uid!;
   let manager: NodeManager | undefined;
+  let serviceProxy: ServiceProxy | undefined;
   const kubelet = await startKubeletServer({
     token: data.token,
     clusterId,
     runtimeFor: (node) => manager?.runtimeFor(node),
     podMetricsFor: (node) => manager?.agentFor(node)?.podMetrics?.(),
+    // Port-forward reaches pods on any node through the service proxy (direct or via the node's proxy).
+    dialPod: (node, podIp, podPort) => (serviceProxy ? serviceProxy.dialPod(node, podIp, podPort) : Promise.reject(new Error('the service proxy is not running yet'))),
     logger: createLogger('kubelet-server'),
   });
   manager = new NodeManager({
@@ -52,8 +57,19 @@ async function run(): Promise<void> {
     await manager.ensureLocalNode().catch((e: Error) => logger.warn('no local Docker daemon: running without a local node', { error: e.message }));
   }
   await manager.start();
+  const nodeManager = manager;
+  let runner: NodeProxyRunner | undefined;
+  serviceProxy = new ServiceProxy({
+    client,
+    createRunner: (hooks) =>
+      (runner = new NodeProxyRunner({ ...hooks, hostDocker: () => new Dockerode(), dockerFor: (node) => nodeManager.dockerFor(node), clusterId, logger: createLogger('node-proxy-runner') })),
+    hostReachesPods: (node) => (runner?.isHostDaemon(node) ?? false) && hostOnPodNetwork(),
+    logger: createLogger('service-proxy'),
+  });
+  await serviceProxy.start();
   port.on('message', async (message: { type: string }) => {
     if (message.type !== 'stop') return;
+    await serviceProxy!.stop().catch((error: Error) => logger.warn('service proxy did not stop cleanly', { error: error.message }));
     await manager!.stop();
     await kubelet.close();
     port.postMessage({ type: 'stopped' });

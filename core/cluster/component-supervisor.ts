@@ -1,20 +1,13 @@
 import { Worker } from 'node:worker_threads';
 import { createLogger } from '../log/logger.ts';
+import type { ComponentInfo } from './component-info.ts';
 
 // Runs the control plane's long-lived components (schedulers, controller-managers) as
 // worker threads and restarts them when they die, the way kubelet or systemd restart a
 // crashed kube-scheduler. A copy can be terminated on purpose (the GUI's control-plane
 // panel, `kubelab component kill`) to watch another copy take over its lease.
 
-export interface ComponentInfo {
-  name: string;
-  kind: string;
-  state: 'starting' | 'running' | 'restarting' | 'stopped';
-  startedAt?: string;
-  restarts: number;
-  /** The latest notable actions, newest last ("bound pod default/web-1 to node-a"). */
-  recentActions: { time: string; action: string }[];
-}
+export type { ComponentInfo };
 
 interface Supervised {
   info: ComponentInfo;

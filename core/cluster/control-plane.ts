@@ -11,6 +11,7 @@ import { ComponentSupervisor } from './component-supervisor.ts';
 import type { ComponentWorkerData } from './component-worker-data.ts';
 import { dataPaths } from './data-paths.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
+import { ensureRendererBuilt } from './renderer-build.ts';
 import { loadOrCreateServingCerts } from './serving-certs.ts';
 
 // The composition root shared by `kubelab serve` and the Electron app: lock the data
@@ -38,6 +39,8 @@ export interface ControlPlane {
   url: string;
   /** The same port over plain HTTP, for the browser GUI on this machine. */
   httpUrl: string;
+  /** The GUI with the token in the URL fragment (never sent to the server); undefined without a renderer build. */
+  guiUrl: string | undefined;
   port: number;
   token: string;
   kubeconfigPath: string;
@@ -63,8 +66,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     const token = await loadOrCreateToken(paths.tokenFile);
     const certs = await loadOrCreateServingCerts(paths.dataDir);
     const host = options.host ?? '127.0.0.1';
+    const rendererDir = await ensureRendererBuilt();
     const api = await startApiWorker(
-      { dataFile: paths.dataFile, token, host, port: options.port ?? 0, tls: { cert: certs.cert, key: certs.key } },
+      { dataFile: paths.dataFile, token, host, port: options.port ?? 0, tls: { cert: certs.cert, key: certs.key }, rendererDir },
       options.port === undefined ? await previousPort(paths.stateFile) : undefined,
     );
     started.push(api.worker);
@@ -99,6 +103,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     return {
       url: api.url,
       httpUrl: api.httpUrl,
+      guiUrl: rendererDir ? `${api.httpUrl}/#token=${encodeURIComponent(token)}` : undefined,
       port: api.port,
       token,
       kubeconfigPath,

@@ -17,6 +17,12 @@ export const NODE_ANNOTATIONS = {
   labNodeStopped: 'kubelab.io/lab-node-stopped',
 } as const;
 
+/** What a node advertises beyond what its daemon reports (`kubelab node create --cpus --memory`): `cpu=4,memory=8Gi`. */
+export const CAPACITY_ANNOTATION = 'kubelab.io/capacity';
+
+/** Node label naming how Kubelab reaches the node's daemon: local, tcp, ssh or lab. */
+export const ENDPOINT_KIND_LABEL = 'kubelab.io/endpoint-kind';
+
 /** Holds a lab node's Node object until its container, volume and socket directory are gone. */
 export const LAB_NODE_FINALIZER = 'kubelab.io/lab-node-cleanup';
 

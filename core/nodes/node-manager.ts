@@ -77,6 +77,7 @@ interface ManagedNode {
   connectionKey: string;
   agent: RunningAgent;
   runtime: ContainerRuntime;
+  docker: Dockerode;
 }
 
 export class NodeManager {
@@ -130,6 +131,11 @@ export class NodeManager {
 
   runtimeFor(nodeName: string): ContainerRuntime | undefined {
     return this.managed.get(nodeName)?.runtime;
+  }
+
+  /** The Docker client of a node whose agent runs (the node proxy runner uses it). */
+  dockerFor(nodeName: string): Dockerode | undefined {
+    return this.managed.get(nodeName)?.docker;
   }
 
   agentFor(nodeName: string): RunningAgent | undefined {
@@ -262,7 +268,7 @@ export class NodeManager {
       logger: createLogger(`node-agent/${name}`),
     });
     await agent.start();
-    this.managed.set(name, { connectionKey, agent, runtime });
+    this.managed.set(name, { connectionKey, agent, runtime, docker });
     this.logger.info('node agent started', { node: name, endpoint: url });
   }
 

@@ -8,6 +8,11 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=test/setup/apt-install.sh
 source "$here/apt-install.sh"
 
+# The GUI speaks Simplified Chinese too; without a CJK font its screenshots show boxes.
+if ! fc-list 2>/dev/null | grep -qi 'wenquanyi\|noto sans cjk'; then
+  apt_install fonts-wqy-microhei || echo "chromium: no CJK font (fonts-wqy-microhei); Chinese text renders as boxes"
+fi
+
 if ! command -v chromium >/dev/null; then
   echo "chromium: not found; installing Debian's chromium"
   started=$SECONDS

@@ -33,6 +33,11 @@ if ! command -v dockerd >/dev/null; then
   echo "docker: docker.io installed in $((SECONDS - install_started))s"
 fi
 
+# Kubelab's service proxy image carries the host's `ip` (iproute2) to hold ClusterIPs.
+if ! command -v ip >/dev/null; then
+  apt_install iproute2
+fi
+
 dockerd_pid=
 attempt_started_line=0
 

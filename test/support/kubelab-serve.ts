@@ -16,6 +16,8 @@ export interface ServeProcess {
   /** http://127.0.0.1:PORT, the same server without TLS (raw requests in tests) */
   httpUrl: string;
   kubeconfig: string;
+  /** The GUI with the token in its fragment, when the renderer is built. */
+  guiUrl: string | undefined;
   dataDir: string;
   output: () => string;
   /** Resolves with the exit code (or signal name). */
@@ -38,7 +40,7 @@ export async function startServe(dataDir?: string, extraArgs: string[] = []): Pr
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  const ready = await new Promise<{ url: string; httpUrl: string; kubeconfig: string }>((resolve, reject) => {
+  const ready = await new Promise<{ url: string; httpUrl: string; kubeconfig: string; guiUrl: string | undefined }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`kubelab serve did not start in 60s:\n${out}`)), 60_000);
     const check = () => {
       const url = /API:\s+(\S+)/.exec(out)?.[1];
@@ -46,7 +48,7 @@ export async function startServe(dataDir?: string, extraArgs: string[] = []): Pr
       const kubeconfig = /kubeconfig:\s+(\S+)/.exec(out)?.[1];
       if (url && httpUrl && kubeconfig) {
         clearTimeout(timer);
-        resolve({ url, httpUrl, kubeconfig });
+        resolve({ url, httpUrl, kubeconfig, guiUrl: /GUI:\s+(\S+)/.exec(out)?.[1] });
       }
     };
     child.stdout!.on('data', check);

@@ -1,0 +1,205 @@
+import { connect as netConnect } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import type { Duplex } from 'node:stream';
+import type { Endpoints, Node, Service } from 'kubernetes-types/core/v1.js';
+import type { KubeObject } from '../api/kube-object.ts';
+import { findByKind, type ResourceInfo } from '../api/resource-catalog.ts';
+import { Informer } from '../client/informer.ts';
+import type { RestClient } from '../client/rest-client.ts';
+import { createLogger, type Logger } from '../log/logger.ts';
+import { LoadBalancer } from './balancer.ts';
+import { DesktopListeners } from './desktop-listeners.ts';
+import type { ProxyConfig, ServiceEntry } from './mux-protocol.ts';
+import { POD_NETWORK_GATEWAY } from './pod-network.ts';
+import { proxyConfigFor, serviceEntries } from './proxy-config.ts';
+
+// The host side of Service networking (kube-proxy's control loop, moved off the nodes):
+// watches Services and Endpoints, pushes one table to every node proxy whenever it
+// changes, relays connections between node proxies (nodes have no network path to each
+// other, only to the host over their proxy's stdin/stdout), and opens a 127.0.0.1
+// listener per Service port for the desktop.
+
+const SERVICES = findByKind('v1', 'Service') as ResourceInfo;
+const ENDPOINTS = findByKind('v1', 'Endpoints') as ResourceInfo;
+const NODES = findByKind('v1', 'Node') as ResourceInfo;
+
+/** Where a connection goes: a pod's ip:port on a node. */
+export interface DialTarget {
+  ip: string;
+  port: number;
+  node: string;
+}
+
+/** The host's end of one node proxy's link (node-proxy-runner.ts makes them). */
+export interface NodeProxyLink {
+  /** Replaces the proxy's table. */
+  sendConfig(config: ProxyConfig): void;
+  /** Asks the proxy to connect to a pod on its own node. */
+  open(target: DialTarget): Promise<Duplex>;
+}
+
+/** What runs the node proxies; the service proxy only tells it the nodes and hears of links. */
+export interface NodeProxyRunnerLike {
+  syncNodes(nodes: Node[]): void;
+  stop(): Promise<void>;
+}
+
+export interface NodeProxyRunnerHooks {
+  onLinkUp(node: string, link: NodeProxyLink): void;
+  onLinkDown(node: string, link: NodeProxyLink): void;
+  /** A proxy asks to be relayed to a pod on (usually) another node. */
+  relay(target: DialTarget): Promise<Duplex>;
+}
+
+export interface ServiceProxyOptions {
+  client: RestClient;
+  /** Builds the runner with the service proxy's hooks; node-proxy-runner.ts in the agents worker. */
+  createRunner(hooks: NodeProxyRunnerHooks): NodeProxyRunnerLike;
+  /** True when the host itself has a route to the pods of that node (its daemon is the host's own). */
+  hostReachesPods?(node: string): boolean;
+  /** Open 127.0.0.1 listeners per Service port. Default true. */
+  desktopListeners?: boolean;
+  logger?: Logger;
+}
+
+export class ServiceProxy {
+  private readonly services: Informer<Service & KubeObject>;
+  private readonly endpoints: Informer<Endpoints & KubeObject>;
+  private readonly nodes: Informer<Node & KubeObject>;
+  private readonly logger: Logger;
+  private readonly links = new Map<string, NodeProxyLink>();
+  /** The JSON last sent to each link, so unchanged tables are not resent. */
+  private readonly sent = new WeakMap<NodeProxyLink, string>();
+  private readonly balancer = new LoadBalancer();
+  private readonly desktop: DesktopListeners | undefined;
+  private runner: NodeProxyRunnerLike | undefined;
+  private entries: ServiceEntry[] = [];
+  private pushTimer: ReturnType<typeof setTimeout> | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: ServiceProxyOptions) {
+    this.logger = options.logger ?? createLogger('service-proxy');
+    const onError = (error: unknown) => this.logger.warn('watch failed', { error: String(error) });
+    this.services = new Informer(options.client, SERVICES, { onError });
+    this.endpoints = new Informer(options.client, ENDPOINTS, { onError });
+    this.nodes = new Informer(options.client, NODES, { onError, resyncMs: 10_000 });
+    if (options.desktopListeners !== false) {
+      this.desktop = new DesktopListeners({
+        dial: (namespace, name, port, clientIp) => this.dialService(namespace, name, port, clientIp),
+        annotate: async (namespace, name, annotations) => {
+          await options.client.patch(SERVICES, namespace, name, { metadata: { annotations } }, 'merge');
+        },
+        logger: this.logger,
+      });
+    }
+  }
+
+  async start(): Promise<void> {
+    const changed = () => this.schedulePush();
+    for (const informer of [this.services, this.endpoints] as Informer<KubeObject>[]) {
+      informer.addEventHandler({ onAdd: changed, onUpdate: changed, onDelete: changed });
+    }
+    this.runner = this.options.createRunner({
+      onLinkUp: (node, link) => {
+        this.links.set(node, link);
+        this.pushTo(node, link);
+      },
+      onLinkDown: (node, link) => {
+        if (this.links.get(node) === link) this.links.delete(node);
+      },
+      relay: (target) => this.dialPod(target.node, target.ip, target.port),
+    });
+    const syncNodes = () => this.runner?.syncNodes(this.nodes.lister().list());
+    // Resyncs call onUpdate too: a node's daemon may become usable without its Node changing.
+    this.nodes.addEventHandler({ onAdd: syncNodes, onUpdate: syncNodes, onDelete: syncNodes });
+    this.services.start();
+    this.endpoints.start();
+    this.nodes.start();
+    await Promise.all([this.services.waitForSync(), this.endpoints.waitForSync(), this.nodes.waitForSync()]);
+    this.push();
+    syncNodes();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.pushTimer);
+    this.services.stop();
+    this.endpoints.stop();
+    this.nodes.stop();
+    await this.desktop?.close();
+    await this.runner?.stop();
+    this.links.clear();
+  }
+
+  /** The current table (tests, diagnostics). */
+  serviceEntries(): ServiceEntry[] {
+    return this.entries;
+  }
+
+  /**
+   * A byte stream to a pod's ip:port on a node: directly when the host has a route to
+   * that node's pods, else through that node's proxy.
+   */
+  async dialPod(nodeName: string, podIp: string, port: number): Promise<Duplex> {
+    if (this.options.hostReachesPods?.(nodeName)) return connectDirect(podIp, port);
+    const link = this.links.get(nodeName);
+    if (!link) throw new Error(`no node proxy is connected for node ${nodeName || '(unknown)'}`);
+    return link.open({ ip: podIp, port, node: nodeName });
+  }
+
+  /** A connection to one ready backend of a Service port (round robin, or the client's under ClientIP affinity). */
+  async dialService(namespace: string, name: string, servicePort: number, clientIp = '127.0.0.1'): Promise<Duplex> {
+    const entry = this.entries.find((e) => e.namespace === namespace && e.name === name);
+    const port = entry?.ports.find((p) => p.port === servicePort && p.protocol === 'TCP');
+    const backend = entry && port ? this.balancer.pick(`${namespace}/${name}:${servicePort}`, port.backends, entry, clientIp) : undefined;
+    if (!backend) throw new Error(`service ${namespace}/${name} has no ready endpoints for port ${servicePort}`);
+    return this.dialPod(backend.node, backend.ip, backend.port);
+  }
+
+  private schedulePush(): void {
+    if (this.pushTimer || this.stopped) return;
+    // Coalesced: a rollout changes many objects at once; the proxies get one table.
+    this.pushTimer = setTimeout(() => {
+      this.pushTimer = undefined;
+      this.push();
+    }, 50);
+  }
+
+  private push(): void {
+    if (this.stopped) return;
+    const services = this.services.lister().list();
+    this.entries = serviceEntries(services, (namespace, name) => this.endpoints.lister().get(namespace, name));
+    for (const [node, link] of this.links) this.pushTo(node, link);
+    void this.desktop?.sync(services);
+  }
+
+  private pushTo(node: string, link: NodeProxyLink): void {
+    const config = proxyConfigFor(node, this.entries);
+    const json = JSON.stringify(config);
+    if (this.sent.get(link) === json) return;
+    try {
+      link.sendConfig(config);
+      this.sent.set(link, json);
+    } catch (error) {
+      this.logger.warn('could not send the table to a node proxy', { node, error: (error as Error).message });
+    }
+  }
+}
+
+/** True when this host has an address on the pod network (its daemon's `kubelab-pods` bridge is here). */
+export function hostOnPodNetwork(): boolean {
+  return Object.values(networkInterfaces()).some((addresses) => addresses?.some((address) => address.address === POD_NETWORK_GATEWAY));
+}
+
+function connectDirect(ip: string, port: number): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({ host: ip, port });
+    socket.setTimeout(10_000, () => socket.destroy(new Error(`connect to ${ip}:${port} timed out`)));
+    socket.once('connect', () => {
+      socket.setTimeout(0);
+      socket.off('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}

@@ -1,0 +1,18 @@
+// The app's own origin is the control plane's plain-HTTP address on loopback. Only pages
+// from it may navigate, open windows, or talk to the bridge.
+
+/** The origin of `url`, or null when it does not parse or has no network origin (file:, data:, about:). */
+export function originOf(url: string): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return null;
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return null;
+  return parsed.origin;
+}
+
+export function isAppUrl(url: string, appOrigin: string): boolean {
+  return originOf(url) === appOrigin;
+}

@@ -1,0 +1,36 @@
+export default {
+  en: {
+    services: {
+      title: 'Services',
+      intro: 'A Service gives a set of pods one stable name and address. Pods reach it by name (DNS); this machine reaches it on the 127.0.0.1 port shown.',
+      name: 'Name',
+      namespace: 'Namespace',
+      type: 'Type',
+      clusterIP: 'Cluster IP',
+      ports: 'Ports',
+      endpoints: 'Endpoints',
+      desktop: 'On this machine',
+      none: 'No Services yet. `kubectl expose deployment NAME --port 80` makes one.',
+      headless: 'None (headless)',
+      readyOf: '{ready} ready, {notReady} not ready',
+      open: 'Open',
+    },
+  },
+  zh: {
+    services: {
+      title: '服务',
+      intro: 'Service 为一组 Pod 提供一个稳定的名称和地址。Pod 通过名称（DNS）访问它；本机通过下面显示的 127.0.0.1 端口访问它。',
+      name: '名称',
+      namespace: '命名空间',
+      type: '类型',
+      clusterIP: '集群 IP',
+      ports: '端口',
+      endpoints: '端点',
+      desktop: '本机地址',
+      none: '还没有 Service。可以用 `kubectl expose deployment 名称 --port 80` 创建一个。',
+      headless: '无（Headless）',
+      readyOf: '{ready} 个就绪，{notReady} 个未就绪',
+      open: '打开',
+    },
+  },
+};

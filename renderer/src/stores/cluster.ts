@@ -1,0 +1,101 @@
+import { defineStore } from 'pinia';
+import { computed, markRaw, ref, shallowRef, type ShallowRef } from 'vue';
+import type { Deployment, DaemonSet, ReplicaSet } from 'kubernetes-types/apps/v1.js';
+import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
+import type { Endpoints, Event, Namespace, Node, Pod, Service } from 'kubernetes-types/core/v1.js';
+import { keyOf, type KubeObject } from '../../../core/api/kube-object.ts';
+import { Informer } from '../../../core/client/informer.ts';
+import type { RestClient } from '../../../core/client/rest-client.ts';
+import { KINDS, WATCHED_KINDS, type WatchedKind } from '../api/resources.ts';
+
+// The cluster as the GUI sees it: one informer (list, then watch) per kind, exactly as
+// kubectl and the controllers read the API. Watch events are applied in batches, at
+// most once per FLUSH_MS, so thousands of pods changing at once cost one re-render.
+
+export const FLUSH_MS = 100;
+
+export type Obj<T> = T & KubeObject;
+export interface KindTypes {
+  namespaces: Obj<Namespace>;
+  nodes: Obj<Node>;
+  pods: Obj<Pod>;
+  services: Obj<Service>;
+  endpoints: Obj<Endpoints>;
+  events: Obj<Event>;
+  deployments: Obj<Deployment>;
+  replicasets: Obj<ReplicaSet>;
+  daemonsets: Obj<DaemonSet>;
+  jobs: Obj<Job>;
+  cronjobs: Obj<CronJob>;
+}
+
+type Maps = { [K in WatchedKind]: ShallowRef<ReadonlyMap<string, KindTypes[K]>> };
+type Change = { kind: WatchedKind; key: string; obj: KubeObject | undefined };
+
+export const useClusterStore = defineStore('cluster', () => {
+  const maps = Object.fromEntries(WATCHED_KINDS.map((kind) => [kind, shallowRef(new Map())])) as unknown as Maps;
+  const synced = ref(false);
+  const error = ref<string | undefined>();
+  let informers: Informer[] = [];
+  let pending: Change[] = [];
+  let flushTimer: ReturnType<typeof setTimeout> | undefined;
+
+  function flush(): void {
+    flushTimer = undefined;
+    const changes = pending;
+    pending = [];
+    const touched = new Map<WatchedKind, Map<string, KubeObject>>();
+    for (const change of changes) {
+      let next = touched.get(change.kind);
+      if (!next) touched.set(change.kind, (next = new Map(maps[change.kind].value as ReadonlyMap<string, KubeObject>)));
+      if (change.obj) next.set(change.key, markRaw(change.obj));
+      else next.delete(change.key);
+    }
+    for (const [kind, next] of touched) (maps[kind] as ShallowRef<ReadonlyMap<string, KubeObject>>).value = next;
+  }
+
+  function enqueue(change: Change): void {
+    pending.push(change);
+    flushTimer ??= setTimeout(flush, FLUSH_MS);
+  }
+
+  /** Starts every informer; resolves once each has listed. Safe to call again after stop(). */
+  async function start(client: RestClient): Promise<void> {
+    stop();
+    informers = WATCHED_KINDS.map((kind) => {
+      const informer = new Informer(client, KINDS[kind], { onError: (e) => (error.value = e instanceof Error ? e.message : String(e)) });
+      informer.addEventHandler({
+        onAdd: (obj) => enqueue({ kind, key: keyOf(obj), obj }),
+        onUpdate: (_old, obj) => enqueue({ kind, key: keyOf(obj), obj }),
+        onDelete: (obj) => enqueue({ kind, key: keyOf(obj), obj: undefined }),
+      });
+      return informer;
+    });
+    for (const informer of informers) informer.start();
+    await Promise.all(informers.map((informer) => informer.waitForSync()));
+    flush();
+    synced.value = true;
+    error.value = undefined;
+  }
+
+  function stop(): void {
+    for (const informer of informers) informer.stop();
+    informers = [];
+    if (flushTimer) clearTimeout(flushTimer);
+    flushTimer = undefined;
+    pending = [];
+  }
+
+  function list<K extends WatchedKind>(kind: K): KindTypes[K][] {
+    return [...maps[kind].value.values()] as KindTypes[K][];
+  }
+
+  function get<K extends WatchedKind>(kind: K, namespace: string | undefined, name: string): KindTypes[K] | undefined {
+    return maps[kind].value.get(namespace ? `${namespace}/${name}` : name) as KindTypes[K] | undefined;
+  }
+
+  const pods = computed(() => list('pods'));
+  const nodes = computed(() => list('nodes'));
+
+  return { maps, synced, error, start, stop, flush, list, get, pods, nodes };
+});
