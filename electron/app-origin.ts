@@ -16,3 +16,18 @@ export function originOf(url: string): string | null {
 export function isAppUrl(url: string, appOrigin: string): boolean {
   return originOf(url) === appOrigin;
 }
+
+/**
+ * Links the system browser may open: https anywhere (documentation), and http on this
+ * machine's loopback (a Service's 127.0.0.1 port from the Services view).
+ */
+export function opensInSystemBrowser(url: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  if (parsed.protocol === 'https:') return true;
+  return parsed.protocol === 'http:' && (parsed.hostname === '127.0.0.1' || parsed.hostname === 'localhost');
+}

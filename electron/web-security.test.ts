@@ -38,3 +38,15 @@ describe('isPermissionGranted', () => {
     }
   });
 });
+
+describe('opensInSystemBrowser', () => {
+  it('opens https links and loopback http (a Service on this machine), nothing else', async () => {
+    const { opensInSystemBrowser } = await import('./app-origin.ts');
+    expect(opensInSystemBrowser('https://kubernetes.io/docs/')).toBe(true);
+    expect(opensInSystemBrowser('http://127.0.0.1:41234/')).toBe(true);
+    expect(opensInSystemBrowser('http://localhost:8080/')).toBe(true);
+    expect(opensInSystemBrowser('http://example.com/')).toBe(false);
+    expect(opensInSystemBrowser('file:///etc/passwd')).toBe(false);
+    expect(opensInSystemBrowser('javascript:alert(1)')).toBe(false);
+  });
+});

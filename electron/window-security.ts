@@ -1,5 +1,5 @@
 import { app, shell, type Session, type WebPreferences } from 'electron';
-import { isAppUrl } from './app-origin.ts';
+import { isAppUrl, opensInSystemBrowser } from './app-origin.ts';
 import { withContentSecurityPolicy } from './content-security-policy.ts';
 import { isPermissionGranted } from './permission-policy.ts';
 
@@ -36,8 +36,8 @@ export function guardAllWebContents(appOrigin: string): void {
       if (isAppUrl(url, appOrigin)) {
         return { action: 'allow', overrideBrowserWindowOptions: { webPreferences: secureWebPreferences() } };
       }
-      // Links to documentation and the like open in the user's browser, never in the app.
-      if (/^https:\/\//.test(url)) void shell.openExternal(url);
+      // Documentation and a Service's 127.0.0.1 port open in the user's browser, never in the app.
+      if (opensInSystemBrowser(url)) void shell.openExternal(url);
       return { action: 'deny' };
     });
   });

@@ -34,7 +34,10 @@ spec:
     await kubectlOk(kc, ['wait', '--for=condition=Ready', 'pods', '--all', '--timeout=120s']);
     const uidOf = async (name: string) => JSON.parse(await kubectlOk(kc, ['get', 'pod', name, '-o', 'json'])).metadata.uid as string;
     const goneUid = await uidOf('keep-9');
-    const before = await containersWithLabels({ 'io.kubelab.node': node });
+    // This cluster's pod containers only: the node also runs Kubelab's service proxy.
+    const clusterId = (await kubectlOk(kc, ['get', 'namespace', 'kube-system', '-o', 'jsonpath={.metadata.uid}'])).trim();
+    const podContainers = { 'io.kubelab.cluster': clusterId, 'io.kubelab.node': node, 'io.kubelab.pod.uid': '' };
+    const before = await containersWithLabels(podContainers);
     expect(before.length).toBe(20); // a sandbox and an app container per pod
 
     first.child.kill('SIGKILL');
@@ -48,13 +51,13 @@ spec:
     const second = await startServe(first.dataDir, ['--timings', 'lab']);
     try {
       await eventually(async () => (await containersWithLabels({ 'io.kubelab.pod.uid': goneUid })).length === 0, 'the deleted pod’s containers to be removed', 60_000);
-      const after = await containersWithLabels({ 'io.kubelab.node': node });
+      const after = await containersWithLabels(podContainers);
       // The other nine pods keep their very containers: nothing new, nothing else removed.
       expect(after.length).toBe(18);
       expect(after.every((id) => before.includes(id))).toBe(true);
       await kubectlOk(second.kubeconfig, ['wait', '--for=condition=Ready', 'pods', '--all', '--timeout=60s']);
       // Still the same containers once the agent has synced every pod.
-      expect(await containersWithLabels({ 'io.kubelab.node': node })).toEqual(after);
+      expect(await containersWithLabels(podContainers)).toEqual(after);
     } finally {
       await kubectl(second.kubeconfig, ['delete', 'pods', '--all', '--grace-period=1', '--wait=true', '--timeout=60s']);
       await second.stop();

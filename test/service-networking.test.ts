@@ -59,6 +59,14 @@ spec:
           command: ['sh', '-c', 'touch /tmp/ready; mkdir -p /www && hostname > /www/index.html && httpd -f -p 8080 -h /www']
           ports:
             - { name: http, containerPort: 8080 }
+          # A TCP and an HTTP probe too: on lab nodes they reach the pod through the node's proxy.
+          startupProbe:
+            tcpSocket: { port: http }
+            periodSeconds: 1
+            failureThreshold: 60
+          livenessProbe:
+            httpGet: { port: http, path: /index.html }
+            periodSeconds: 2
           readinessProbe:
             exec: { command: ['cat', '/tmp/ready'] }
             periodSeconds: 1

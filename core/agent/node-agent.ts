@@ -12,7 +12,7 @@ import { VolumeReclaimer } from './volume-reclaimer.ts';
 import { LABELS, type ContainerRuntime, type ContainerStats } from './container-runtime.ts';
 import { NodeRegistration } from './node-registration.ts';
 import { podKey, PodSync } from './pod-sync.ts';
-import { ProbeManager, type EndpointKind, type ProbeKind, type ProbeTarget } from './probe-manager.ts';
+import { ProbeManager, type PodDial, type EndpointKind, type ProbeKind, type ProbeTarget } from './probe-manager.ts';
 import { VolumeManager } from './volume-manager.ts';
 
 // The kubelet of one Docker endpoint. Registers the Node and keeps its Lease fresh,
@@ -37,6 +37,8 @@ export interface NodeAgentOptions {
   settings: AgentSettings;
   /** Kubelab cluster id (kube-system's uid), put on every container so labs sharing a daemon stay apart; '' in unit tests. */
   clusterId?: string;
+  /** Connections to this node's pods from the agent's process (probes on nodes whose pod IPs it cannot route to). */
+  dialPod?: PodDial;
   logger?: Logger;
 }
 
@@ -114,6 +116,7 @@ export class NodeAgent {
         onContainerUnhealthy: (target, kind) => void this.restartUnhealthy(target, kind),
       },
       this.logger,
+      options.dialPod,
     );
     this.volumes = new VolumeManager(options.runtime, options.nodeName, options.clusterId);
     const resyncMs = this.settings.resyncSeconds * 1000;

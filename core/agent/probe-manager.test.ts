@@ -1,10 +1,12 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeRuntime } from './fake-runtime.ts';
 import { ProbeManager, type ProbeListener, type ProbeTarget } from './probe-manager.ts';
 
-// Where probes connect from: the agent itself for a local daemon, inside the container otherwise.
+// Where probes connect from: the agent itself for a local daemon; through the pod dialer
+// (the node's proxy) for other nodes when there is one, else inside the container.
 
 let server: http.Server;
 let port: number;
@@ -50,5 +52,28 @@ describe('ProbeManager.run', () => {
     const outcome = await probes.run(target(id), { tcpSocket: { port: 5432 } });
     expect(outcome.success).toBe(false);
     expect(outcome.message).toContain('which the image lacks');
+  });
+
+  it('on a lab daemon with a pod dialer, connects through it instead of running tools in the container', async () => {
+    const runtime = new FakeRuntime(['img']);
+    const dialed: string[] = [];
+    // Stands in for the service proxy: the "pod" is this test's server on loopback.
+    const dialPod = (podIp: string, podPort: number) => {
+      dialed.push(`${podIp}:${podPort}`);
+      return new Promise<Duplex>((resolve, reject) => {
+        const socket = connect({ host: '127.0.0.1', port: podPort }, () => resolve(socket));
+        socket.once('error', reject);
+      });
+    };
+    const probes = new ProbeManager(runtime, 'lab', listener, undefined, dialPod);
+    const remote = { ...target('y'), podIp: '10.100.1.5' };
+    expect(await probes.run(remote, { httpGet: { port: 'http', path: '/healthz' } })).toEqual({ success: true, message: '' });
+    expect(await probes.run(remote, { httpGet: { port, path: '/broken' } })).toEqual({ success: false, message: 'HTTP probe failed with statuscode: 503' });
+    expect(await probes.run(remote, { tcpSocket: { port } })).toEqual({ success: true, message: '' });
+    const closed = await probes.run(remote, { tcpSocket: { port: 1 } });
+    expect(closed.success).toBe(false);
+    expect(closed.message).toContain('dial tcp 10.100.1.5:1');
+    expect(dialed).toEqual([`10.100.1.5:${port}`, `10.100.1.5:${port}`, `10.100.1.5:${port}`, '10.100.1.5:1']);
+    expect(runtime.execCalls).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Container, Probe } from 'kubernetes-types/core/v1.js';
 import type { Logger } from '../log/logger.ts';
 import type { ContainerRuntime } from './container-runtime.ts';
@@ -14,13 +15,15 @@ import type { ContainerRuntime } from './container-runtime.ts';
 // - httpGet and tcpSocket probes on a *local* daemon connect from the agent process
 //   to the pod IP: the agent shares the host with the daemon's bridge network, exactly
 //   like the kubelet.
-// - On a remote or lab daemon the pod IP is not routable from the agent. The runtime
-//   contract stays as it is; instead the probe runs *inside the container* with the
-//   image's own `wget` (HTTP) or `nc` (TCP) against 127.0.0.1, which is the pod's network
-//   namespace. Images without those tools (distroless) cannot be probed that way: the
-//   probe fails with a message that says so, and the Unhealthy event carries it.
+// - On a remote or lab daemon the pod IP is not routable from the agent. With a pod
+//   dialer (the service proxy's: it reaches every node's pods through that node's proxy)
+//   they connect through it, like the kubelet on the pod's own node. Without one, the
+//   probe runs *inside the container* with the image's own `wget` (HTTP) or `nc` (TCP)
+//   against 127.0.0.1, the pod's network namespace; images without those tools
+//   (distroless) cannot be probed that way, and the Unhealthy event says so.
 
 export type ProbeKind = 'startup' | 'liveness' | 'readiness';
+export type PodDial = (podIp: string, port: number) => Promise<Duplex>;
 export type EndpointKind = 'local' | 'tcp' | 'ssh' | 'lab';
 
 export interface ProbeTarget {
@@ -61,6 +64,8 @@ export class ProbeManager {
     private readonly endpointKind: EndpointKind,
     private readonly listener: ProbeListener,
     private readonly logger?: Logger,
+    /** Opens a connection to podIp:port on this node from wherever the agent runs. */
+    private readonly dialPod?: PodDial,
   ) {}
 
   /** Starts the probe workers of a running container once; stops those of its previous instances. */
@@ -177,14 +182,16 @@ export class ProbeManager {
         const path = probe.httpGet.path || '/';
         const headers = Object.fromEntries((probe.httpGet.httpHeaders ?? []).map((h) => [h.name, h.value]));
         const scheme = (probe.httpGet.scheme ?? 'HTTP').toLowerCase() as 'http' | 'https';
-        if (this.endpointKind === 'local' || probe.httpGet.host) {
-          return await httpProbe(scheme, probe.httpGet.host || target.podIp, port, path, headers, timeoutMs);
+        if (this.endpointKind === 'local' || probe.httpGet.host || this.dialPod) {
+          const dial = this.endpointKind === 'local' || probe.httpGet.host ? undefined : this.dialPod;
+          return await httpProbe(scheme, probe.httpGet.host || target.podIp, port, path, headers, timeoutMs, dial);
         }
         return await this.inContainer(target, timeoutMs, httpInContainerScript(scheme, port, path, headers, timeoutMs), 'wget');
       }
       if (probe.tcpSocket) {
         const port = resolvePort(probe.tcpSocket.port, target.container);
         if (this.endpointKind === 'local' || probe.tcpSocket.host) return await tcpProbe(probe.tcpSocket.host || target.podIp, port, timeoutMs);
+        if (this.dialPod) return await dialProbe(this.dialPod, target.podIp, port, timeoutMs);
         const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
         return await this.inContainer(target, timeoutMs, `timeout ${seconds} nc -z 127.0.0.1 ${port}`, 'nc');
       }
@@ -229,11 +236,35 @@ function shellQuote(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
-function httpProbe(scheme: 'http' | 'https', host: string, port: number, path: string, headers: Record<string, string>, timeoutMs: number): Promise<ProbeOutcome> {
+function httpProbe(
+  scheme: 'http' | 'https',
+  host: string,
+  port: number,
+  path: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  dial?: PodDial,
+): Promise<ProbeOutcome> {
   return new Promise((resolve) => {
     const transport = scheme === 'https' ? https : http;
+    // Through the pod dialer, the request rides a stream the node's proxy opened to the pod.
+    const viaDialer = dial && {
+      createConnection: (_options: unknown, created: (error: Error | null, stream?: Duplex) => void) => {
+        dial(host, port).then((stream) => created(null, stream), (error: Error) => created(error));
+        return undefined;
+      },
+    };
     const request = transport.request(
-      { host, port, path, method: 'GET', headers: { 'User-Agent': 'kube-probe/1.32', Accept: '*/*', ...headers }, timeout: timeoutMs, rejectUnauthorized: false },
+      {
+        host,
+        port,
+        path,
+        method: 'GET',
+        headers: { 'User-Agent': 'kube-probe/1.32', Accept: '*/*', ...headers },
+        timeout: timeoutMs,
+        rejectUnauthorized: false,
+        ...(viaDialer as object),
+      },
       (response) => {
         const status = response.statusCode ?? 0;
         let body = '';
@@ -255,6 +286,24 @@ function httpProbe(scheme: 'http' | 'https', host: string, port: number, path: s
     request.on('error', (error) => resolve({ success: false, message: `Get "${scheme}://${host}:${port}${path}": ${error.message}` }));
     request.end();
   });
+}
+
+/** A tcpSocket probe through the pod dialer: success when the node's proxy could connect. */
+async function dialProbe(dial: PodDial, podIp: string, port: number, timeoutMs: number): Promise<ProbeOutcome> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<ProbeOutcome>((resolve) => (timer = setTimeout(() => resolve({ success: false, message: `dial tcp ${podIp}:${port}: i/o timeout` }), timeoutMs)));
+  const attempt = dial(podIp, port).then(
+    (stream) => {
+      stream.destroy();
+      return { success: true, message: '' };
+    },
+    (error: Error) => ({ success: false, message: `dial tcp ${podIp}:${port}: ${error.message}` }),
+  );
+  try {
+    return await Promise.race([attempt, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function tcpProbe(host: string, port: number, timeoutMs: number): Promise<ProbeOutcome> {

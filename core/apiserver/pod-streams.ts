@@ -9,7 +9,7 @@ import type { Logger } from '../log/logger.ts';
 import { guardRequest, type GuardOptions } from './request-guard.ts';
 import { parseResourcePath, type ResourceRequest } from './request-info.ts';
 import type { ResourceService } from './resource-service.ts';
-import { portForwardTarget, servePodPortForward } from './port-forward.ts';
+import { pipeBothWays, portForwardTarget, servePodPortForward } from './port-forward.ts';
 
 // pods/log, pods/exec and pods/attach (pods/portforward: port-forward.ts): the API server checks the pod and its container,
 // finds the node's kubelet server (Node.status.daemonEndpoints.kubeletEndpoint.Port, on
@@ -123,17 +123,8 @@ export class PodStreams {
     if (head.length > 0) upstream.write(head);
 
     this.tunnels.add(socket);
-    const end = () => {
-      this.tunnels.delete(socket);
-      socket.destroy();
-      upstream.destroy();
-    };
-    socket.on('close', end);
-    upstream.on('close', end);
-    upstream.on('error', end);
-    socket.on('error', end);
-    socket.pipe(upstream);
-    upstream.pipe(socket);
+    socket.on('close', () => this.tunnels.delete(socket));
+    pipeBothWays(socket, upstream);
   }
 
   private async proxyLogs(req: IncomingMessage, res: ServerResponse, target: KubeletTarget, params: URLSearchParams): Promise<void> {

@@ -213,7 +213,8 @@ export function bridgeWebSocketToSpdy(ws: WebSocket, upstream: Duplex, initial: 
   ws.on('error', close);
 }
 
-function pipeBothWays(socket: Duplex, upstream: Socket): void {
+/** Joins a client connection to its upstream; either side closing or failing closes both. */
+export function pipeBothWays(socket: Duplex, upstream: Socket): void {
   const end = () => {
     socket.destroy();
     upstream.destroy();

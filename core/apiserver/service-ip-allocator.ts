@@ -3,6 +3,7 @@ import { fieldError, invalid, type FieldError } from '../api/errors.ts';
 import type { KubeObject } from '../api/kube-object.ts';
 import type { Store } from '../store/store.ts';
 import { NODE_PORT_RANGE } from '../api/validate-service.ts';
+import { ipv4ToNumber, numberToIpv4 } from '../api/ipv4.ts';
 
 // What Kubernetes' Service REST storage does around a write (pkg/registry/core/service/storage):
 // the ClusterIP and NodePort allocators, the IP family fields, and the update rules that
@@ -48,12 +49,9 @@ export interface UsedServiceAddresses {
   nodePorts: Set<string>;
 }
 
-export function ipToNumber(ip: string): number {
-  return ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
-}
-
-export function numberToIp(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+/** Numeric form of a dotted-quad address (callers check isIPv4 first). */
+function ipToNumber(ip: string): number {
+  return ipv4ToNumber(ip) ?? Number.NaN;
 }
 
 export function isInServiceCidr(ip: string): boolean {
@@ -227,11 +225,11 @@ function firstFreeIp(used: UsedServiceAddresses): string | undefined {
   // Kubernetes picks at random; the lowest free address keeps labs predictable. Past the
   // reserved low addresses, so the DNS address never looks like an ordinary Service.
   for (let offset = 11; offset < CIDR_SIZE - 1; offset++) {
-    const ip = numberToIp(CIDR_BASE + offset);
+    const ip = numberToIpv4(CIDR_BASE + offset);
     if (!used.clusterIPs.has(ip)) return ip;
   }
   for (let offset = 2; offset < 10; offset++) {
-    const ip = numberToIp(CIDR_BASE + offset);
+    const ip = numberToIpv4(CIDR_BASE + offset);
     if (!used.clusterIPs.has(ip)) return ip;
   }
   return undefined;

@@ -36,13 +36,16 @@ async function run(): Promise<void> {
   const clusterId = (await client.get(NAMESPACES, undefined, 'kube-system')).metadata.uid!;
   let manager: NodeManager | undefined;
   let serviceProxy: ServiceProxy | undefined;
+  // Port-forward and probes on lab and remote nodes reach pods through the service proxy
+  // (directly on the host's daemon, else through the node's proxy).
+  const dialPod = (node: string, podIp: string, podPort: number) =>
+    serviceProxy ? serviceProxy.dialPod(node, podIp, podPort) : Promise.reject(new Error('the service proxy is not running yet'));
   const kubelet = await startKubeletServer({
     token: data.token,
     clusterId,
     runtimeFor: (node) => manager?.runtimeFor(node),
     podMetricsFor: (node) => manager?.agentFor(node)?.podMetrics?.(),
-    // Port-forward reaches pods on any node through the service proxy (direct or via the node's proxy).
-    dialPod: (node, podIp, podPort) => (serviceProxy ? serviceProxy.dialPod(node, podIp, podPort) : Promise.reject(new Error('the service proxy is not running yet'))),
+    dialPod,
     logger: createLogger('kubelet-server'),
   });
   manager = new NodeManager({
@@ -52,6 +55,7 @@ async function run(): Promise<void> {
     settings: data.timings === 'lab' ? LAB_AGENT_SETTINGS : KUBERNETES_AGENT_SETTINGS,
     dataDir: data.dataDir,
     hostDocker: () => new Dockerode(),
+    dialPod,
   });
   if (data.localNode) {
     await manager.ensureLocalNode().catch((e: Error) => logger.warn('no local Docker daemon: running without a local node', { error: e.message }));

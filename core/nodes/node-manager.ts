@@ -1,4 +1,5 @@
 import { hostname as osHostname } from 'node:os';
+import type { Duplex } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { Node } from 'kubernetes-types/core/v1.js';
 import type { AgentSettings } from '../agent/agent-settings.ts';
@@ -69,6 +70,8 @@ export interface NodeManagerOptions {
   /** Copy images from the host to remote (non-lab) nodes too. Default false. */
   sideloadRemote?: boolean;
   hostname?: () => string;
+  /** Connections to a node's pods from this process (the service proxy's), for probes on nodes it cannot route to. */
+  dialPod?: (nodeName: string, podIp: string, port: number) => Promise<Duplex>;
   logger?: Logger;
 }
 
@@ -265,6 +268,7 @@ export class NodeManager {
       kubeletPort: this.options.kubeletPort,
       settings: this.options.settings,
       clusterId: this.options.clusterId,
+      ...(this.options.dialPod ? { dialPod: (podIp: string, port: number) => this.options.dialPod!(name, podIp, port) } : {}),
       logger: createLogger(`node-agent/${name}`),
     });
     await agent.start();

@@ -182,7 +182,9 @@ class NodeProxy {
       client.destroy();
       return;
     }
-    const upstream: Promise<Duplex> = backend.node === this.config?.node ? this.dialLocal(backend) : this.link.open(backend);
+    // Own node, or a nodeless address outside the cluster (user-written Endpoints): connect directly.
+    const direct = backend.node === this.config?.node || backend.node === '';
+    const upstream: Promise<Duplex> = direct ? this.dialLocal(backend) : this.link.open(backend);
     upstream.then(
       (connection) => {
         if (client.destroyed) connection.destroy();

@@ -4,6 +4,7 @@ import type { KubeObject } from '../api/kube-object.ts';
 import { findByKind, type ResourceInfo } from '../api/resource-catalog.ts';
 import type { RestClient } from '../client/rest-client.ts';
 import type { Logger } from '../log/logger.ts';
+import { ipv4ToNumber, numberToIpv4 } from '../api/ipv4.ts';
 
 // The pod network: one user-defined bridge `kubelab-pods` per node daemon, all with the
 // same subnet (so Service ClusterIPs, which the node proxy holds, are on-link for every
@@ -41,19 +42,11 @@ export function podDnsConfig(namespace: string): { dnsServers: string[]; dnsSear
   };
 }
 
-function ipv4ToNumber(ip: string): number {
-  return ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
-}
-
-function numberToIpv4(n: number): string {
-  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
-}
-
 /** The lowest /24 of POD_CIDR_POOL not in `used`; throws when all 1024 are taken. */
 export function lowestFreePodCidr(used: Iterable<string>): string {
   const taken = new Set(used);
   const [base, bits] = POD_CIDR_POOL.split('/');
-  const start = ipv4ToNumber(base);
+  const start = ipv4ToNumber(base)!;
   const count = 2 ** (24 - Number(bits));
   for (let i = 0; i < count; i++) {
     const cidr = `${numberToIpv4(start + i * 256)}/24`;

@@ -9,8 +9,17 @@ export const DEFAULT_AFFINITY_TIMEOUT_SECONDS = 10800;
 
 type Protocol = 'TCP' | 'UDP' | 'SCTP';
 
-/** One entry per Service that has (or is headless instead of) a ClusterIP; only ready endpoint addresses. */
-export function serviceEntries(services: Iterable<Service>, endpointsOf: (namespace: string, name: string) => Endpoints | undefined): ServiceEntry[] {
+/**
+ * One entry per Service that has (or is headless instead of) a ClusterIP; only ready endpoint
+ * addresses. An address without a nodeName (Endpoints a user wrote for a Service without a
+ * selector) is placed on the node whose podCIDR holds it, else left nodeless: the proxy that
+ * picks it connects to it directly.
+ */
+export function serviceEntries(
+  services: Iterable<Service>,
+  endpointsOf: (namespace: string, name: string) => Endpoints | undefined,
+  nodeOfIp: (ip: string) => string | undefined = () => undefined,
+): ServiceEntry[] {
   const entries: ServiceEntry[] = [];
   for (const service of services) {
     const spec = service.spec ?? {};
@@ -28,7 +37,7 @@ export function serviceEntries(services: Iterable<Service>, endpointsOf: (namesp
         // The Endpoints port carries the targetPort resolved for the pods of this subset.
         const endpointPort = (subset.ports ?? []).find((p) => (p.name ?? '') === (servicePort.name ?? '') && (p.protocol ?? 'TCP') === protocol);
         if (!endpointPort) continue;
-        for (const address of subset.addresses ?? []) backends.push({ ip: address.ip, port: endpointPort.port, node: address.nodeName ?? '' });
+        for (const address of subset.addresses ?? []) backends.push({ ip: address.ip, port: endpointPort.port, node: address.nodeName ?? nodeOfIp(address.ip) ?? '' });
       }
       backends.sort((a, b) => a.ip.localeCompare(b.ip) || a.port - b.port);
       return { name: servicePort.name ?? '', protocol, port: servicePort.port, backends };

@@ -9,7 +9,7 @@ import { RestClient } from '../client/rest-client.ts';
 import { TestApiServer } from '../client/test-api-server.ts';
 import { createLogger } from '../log/logger.ts';
 import type { ProxyConfig } from './mux-protocol.ts';
-import { ServiceProxy, type DialTarget, type NodeProxyLink, type NodeProxyRunnerHooks } from './service-proxy.ts';
+import { nodeOwningIp, ServiceProxy, type DialTarget, type NodeProxyLink, type NodeProxyRunnerHooks } from './service-proxy.ts';
 import { DESKTOP_ADDRESS_ANNOTATION, DESKTOP_PORTS_ANNOTATION, DesktopListeners } from './desktop-listeners.ts';
 import { ensureNodePodCidr, lowestFreePodCidr, podDnsConfig } from './pod-network.ts';
 import { serviceEntries } from './proxy-config.ts';
@@ -55,6 +55,19 @@ describe('serviceEntries', () => {
     });
     expect(entry.ports[1].backends).toEqual([{ ip: '10.100.0.2', port: 9090, node: 'a' }]);
     expect(entry.readyPodIps).toEqual(['10.100.0.2', '10.100.1.2']);
+  });
+
+  it('places user-written addresses (no nodeName) on the node whose podCIDR holds them, else leaves them nodeless', () => {
+    const written: Endpoints = { metadata: { name: 'db', namespace: 'default' }, subsets: [{ addresses: [{ ip: '10.100.1.7' }, { ip: '192.0.2.10' }], ports: [{ port: 5432 }] }] };
+    const nodes = [
+      { metadata: { name: 'a' }, spec: { podCIDR: '10.100.0.0/24' } },
+      { metadata: { name: 'b' }, spec: { podCIDR: '10.100.1.0/24' } },
+    ];
+    const [entry] = serviceEntries([service('db', { clusterIP: '10.96.0.30', ports: [{ port: 5432 }] })], () => written, (ip) => nodeOwningIp(nodes, ip));
+    expect(entry.ports[0].backends).toEqual([
+      { ip: '10.100.1.7', port: 5432, node: 'b' },
+      { ip: '192.0.2.10', port: 5432, node: '' },
+    ]);
   });
 
   it('marks headless services, skips ExternalName and not yet allocated ones, carries affinity', () => {
@@ -206,6 +219,7 @@ describe('ServiceProxy', () => {
     const proxy = new ServiceProxy({
       client,
       desktopListeners: false,
+      linkWaitMs: 300,
       logger: quiet,
       createRunner: (given) => {
         hooks = given;

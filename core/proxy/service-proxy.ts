@@ -12,6 +12,7 @@ import { DesktopListeners } from './desktop-listeners.ts';
 import type { ProxyConfig, ServiceEntry } from './mux-protocol.ts';
 import { POD_NETWORK_GATEWAY } from './pod-network.ts';
 import { proxyConfigFor, serviceEntries } from './proxy-config.ts';
+import { cidrContains } from '../api/ipv4.ts';
 
 // The host side of Service networking (kube-proxy's control loop, moved off the nodes):
 // watches Services and Endpoints, pushes one table to every node proxy whenever it
@@ -22,6 +23,8 @@ import { proxyConfigFor, serviceEntries } from './proxy-config.ts';
 const SERVICES = findByKind('v1', 'Service') as ResourceInfo;
 const ENDPOINTS = findByKind('v1', 'Endpoints') as ResourceInfo;
 const NODES = findByKind('v1', 'Node') as ResourceInfo;
+/** How long a connection waits for its node's proxy to come up. */
+const LINK_WAIT_MS = 15_000;
 
 /** Where a connection goes: a pod's ip:port on a node. */
 export interface DialTarget {
@@ -59,6 +62,8 @@ export interface ServiceProxyOptions {
   hostReachesPods?(node: string): boolean;
   /** Open 127.0.0.1 listeners per Service port. Default true. */
   desktopListeners?: boolean;
+  /** How long a connection waits for its node's proxy to come up; default LINK_WAIT_MS. */
+  linkWaitMs?: number;
   logger?: Logger;
 }
 
@@ -141,10 +146,18 @@ export class ServiceProxy {
    * that node's pods, else through that node's proxy.
    */
   async dialPod(nodeName: string, podIp: string, port: number): Promise<Duplex> {
-    if (this.options.hostReachesPods?.(nodeName)) return connectDirect(podIp, port);
-    const link = this.links.get(nodeName);
-    if (!link) throw new Error(`no node proxy is connected for node ${nodeName || '(unknown)'}`);
-    return link.open({ ip: podIp, port, node: nodeName });
+    // Right after start-up (or a proxy restart) the node's route is not known yet; a
+    // connection waits for it a little rather than failing (kubectl port-forward gives up
+    // on the first failed connection).
+    const deadline = Date.now() + (this.options.linkWaitMs ?? LINK_WAIT_MS);
+    for (;;) {
+      // A nodeless address is outside the pod network: the host connects to it itself.
+      if (nodeName === '' || this.options.hostReachesPods?.(nodeName)) return connectDirect(podIp, port);
+      const link = this.links.get(nodeName);
+      if (link) return link.open({ ip: podIp, port, node: nodeName });
+      if (this.stopped || Date.now() > deadline) throw new Error(`no node proxy is connected for node ${nodeName}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   }
 
   /** A connection to one ready backend of a Service port (round robin, or the client's under ClientIP affinity). */
@@ -168,7 +181,8 @@ export class ServiceProxy {
   private push(): void {
     if (this.stopped) return;
     const services = this.services.lister().list();
-    this.entries = serviceEntries(services, (namespace, name) => this.endpoints.lister().get(namespace, name));
+    const nodes = this.nodes.lister().list();
+    this.entries = serviceEntries(services, (namespace, name) => this.endpoints.lister().get(namespace, name), (ip) => nodeOwningIp(nodes, ip));
     for (const [node, link] of this.links) this.pushTo(node, link);
     void this.desktop?.sync(services);
   }
@@ -184,6 +198,11 @@ export class ServiceProxy {
       this.logger.warn('could not send the table to a node proxy', { node, error: (error as Error).message });
     }
   }
+}
+
+/** The node whose spec.podCIDR holds `ip`. */
+export function nodeOwningIp(nodes: readonly Node[], ip: string): string | undefined {
+  return nodes.find((node) => node.spec?.podCIDR && cidrContains(node.spec.podCIDR, ip))?.metadata?.name;
 }
 
 /** True when this host has an address on the pod network (its daemon's `kubelab-pods` bridge is here). */

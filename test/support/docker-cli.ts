@@ -12,9 +12,9 @@ export function docker(args: string[], options: { host?: string } = {}): Promise
   });
 }
 
-/** IDs of the containers whose labels match every `key=value` given. */
+/** IDs of the containers whose labels match every `key=value` given (an empty value: the key is present). */
 export async function containersWithLabels(labels: Record<string, string>, options: { host?: string; all?: boolean } = {}): Promise<string[]> {
-  const filters = Object.entries(labels).flatMap(([k, v]) => ['--filter', `label=${k}=${v}`]);
+  const filters = Object.entries(labels).flatMap(([k, v]) => ['--filter', v === '' ? `label=${k}` : `label=${k}=${v}`]);
   const out = await docker(['ps', ...(options.all === false ? [] : ['-a']), '-q', '--no-trunc', ...filters], options);
   return out.split('\n').filter(Boolean).sort();
 }

@@ -1,0 +1,111 @@
+// What a Service costs compared with a direct connection, side by side on one machine:
+// the baseline is plain Docker networking (a client container talking to the server
+// container's IP on the same bridge), against the same request through the Service
+// name (the node proxy, same node), through the Service to a pod on a lab node (two
+// proxies and Kubelab's relay), and from the desktop through the 127.0.0.1 port.
+//
+//   npx tsx bench/service-latency.ts [--requests 200] [--no-lab-node]
+//
+// Prints milliseconds per request (sequential HTTP GETs of a small page, each on a new
+// connection, as busybox wget makes them) and MB/s for one 32 MiB download.
+
+import { execFile } from 'node:child_process';
+import { parseArgs, promisify } from 'node:util';
+import { eventually, kubectlOk } from '../test/support/kubectl.ts';
+import { KUBELAB_BIN, startServe } from '../test/support/kubelab-serve.ts';
+
+const run = promisify(execFile);
+const { values } = parseArgs({ options: { requests: { type: 'string', default: '200' }, 'no-lab-node': { type: 'boolean', default: false } } });
+const requests = Number(values.requests);
+
+const serve = await startServe(undefined, ['--timings', 'lab']);
+const k = (...args: string[]) => kubectlOk(serve.kubeconfig, args);
+const apply = (yaml: string) => kubectlOk(serve.kubeconfig, ['apply', '-f', '-'], yaml);
+
+function server(name: string, node: string): string {
+  return `apiVersion: v1
+kind: Pod
+metadata: { name: ${name}, labels: { app: ${name} } }
+spec:
+  nodeName: ${node}
+  containers:
+    - name: httpd
+      image: kubelab/busybox:test
+      command: ['sh', '-c', 'mkdir -p /www && echo hello > /www/index.html && dd if=/dev/zero of=/www/big bs=1M count=32 2>/dev/null && httpd -f -p 8080 -h /www']
+      readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: ${name} }
+spec:
+  selector: { app: ${name} }
+  ports: [{ port: 80, targetPort: 8080 }]
+`;
+}
+
+async function inClient(script: string): Promise<string> {
+  return k('exec', 'client', '--', 'sh', '-c', script);
+}
+
+/** Seconds a shell snippet takes inside the client pod (busybox has no sub-second `date`; /proc/uptime has 10 ms). */
+async function timed(snippet: string): Promise<number> {
+  const out = await inClient(`s=$(cut -d' ' -f1 /proc/uptime); ${snippet}; e=$(cut -d' ' -f1 /proc/uptime); echo "$s $e"`);
+  const [start, end] = out.trim().split(/\s+/).map(Number);
+  return end - start;
+}
+
+/** Milliseconds per request for `requests` sequential GETs of `url` from the client pod. */
+async function latency(url: string): Promise<number> {
+  const seconds = await timed(`i=0; while [ $i -lt ${requests} ]; do timeout 5 wget -qO- ${url} >/dev/null || exit 1; i=$((i+1)); done`);
+  return (seconds * 1000) / requests;
+}
+
+/** MB/s for one download of the 32 MiB file. */
+async function throughput(url: string): Promise<number> {
+  return 32 / (await timed(`timeout 60 wget -qO /dev/null ${url}/big || exit 1`));
+}
+
+async function desktopLatency(url: string): Promise<number> {
+  const started = performance.now();
+  for (let i = 0; i < requests; i++) await (await fetch(url, { headers: { connection: 'close' } })).text();
+  return (performance.now() - started) / requests;
+}
+
+try {
+  const local = (await k('get', 'nodes', '-o', 'jsonpath={.items[0].metadata.name}')).trim();
+  let lab: string | undefined;
+  if (!values['no-lab-node']) {
+    lab = 'bench-lab';
+    await run(process.execPath, [KUBELAB_BIN, 'node', 'create', lab, '--data-dir', serve.dataDir], { timeout: 300_000 });
+    await eventually(async () => (await k('get', 'node', lab!, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')) === 'True', 'the lab node', 300_000);
+  }
+  await apply(server('near', local));
+  if (lab) await apply(server('far', lab));
+  await apply(`apiVersion: v1
+kind: Pod
+metadata: { name: client }
+spec:
+  nodeName: ${local}
+  containers: [{ name: main, image: kubelab/busybox:test, command: ['sleep', '3600'] }]
+`);
+  await k('wait', '--for=condition=Ready', 'pod/client', 'pod/near', ...(lab ? ['pod/far'] : []), '--timeout=180s');
+  const nearIp = (await k('get', 'pod', 'near', '-o', 'jsonpath={.status.podIP}')).trim();
+  await eventually(async () => (await inClient('timeout 5 wget -qO- http://near')).includes('hello'), 'the near Service', 60_000);
+  if (lab) await eventually(async () => (await inClient('timeout 5 wget -qO- http://far')).includes('hello'), 'the far Service', 60_000);
+
+  const rows: [string, number, number][] = [];
+  rows.push(['direct to the pod IP (plain Docker bridge, the baseline)', await latency(`http://${nearIp}:8080/`), await throughput(`http://${nearIp}:8080`)]);
+  rows.push(['Service, endpoint on the same node', await latency('http://near/'), await throughput('http://near')]);
+  if (lab) rows.push(['Service, endpoint on a lab node', await latency('http://far/'), await throughput('http://far')]);
+  const desktop = JSON.parse((await k('get', 'svc', 'near', '-o', 'jsonpath={.metadata.annotations.kubelab\\.io/desktop-ports}')) || '{}')['80'];
+  const desktopMs = desktop ? await desktopLatency(`http://127.0.0.1:${desktop}/`) : NaN;
+
+  console.log(`\n${requests} sequential requests each, one 32 MiB download each\n`);
+  console.log('path'.padEnd(60), 'ms/request'.padStart(11), 'MB/s'.padStart(8));
+  for (const [path, ms, mbs] of rows) console.log(path.padEnd(60), ms.toFixed(2).padStart(11), mbs.toFixed(0).padStart(8));
+  console.log('from this machine via the 127.0.0.1 port (Node fetch)'.padEnd(60), desktopMs.toFixed(2).padStart(11), '-'.padStart(8));
+} finally {
+  await kubectlOk(serve.kubeconfig, ['delete', 'pods', '--all', '--grace-period=1', '--wait=false']).catch(() => '');
+  if (!values['no-lab-node']) await run(process.execPath, [KUBELAB_BIN, 'node', 'delete', 'bench-lab', '--data-dir', serve.dataDir]).catch(() => undefined);
+  await serve.stop();
+}
