@@ -6,7 +6,8 @@ import { joinStreams } from './mux-protocol.ts';
 
 // A listener on 127.0.0.1 per Service port, so the desktop reaches every Service without
 // routes or root. The port is chosen once and written on the Service; after a restart
-// the same port is taken again when it is still free.
+// the same port is taken again when it is still free. A NodePort Service asks for its
+// nodePort first, so `127.0.0.1:30080` works as it does with kind or minikube.
 
 export const DESKTOP_PORTS_ANNOTATION = 'kubelab.io/desktop-ports';
 export const DESKTOP_ADDRESS_ANNOTATION = 'kubelab.io/desktop-address';
@@ -76,6 +77,7 @@ export class DesktopListeners {
     const name = service.metadata!.name!;
     const ports = (service.spec?.ports ?? []).filter((port) => (port.protocol ?? 'TCP') === 'TCP').map((port) => port.port);
     const requested = desktopPortsOf(service);
+    const nodePorts = new Map((service.spec?.ports ?? []).filter((port) => port.nodePort).map((port) => [port.port, port.nodePort!]));
     let listeners = this.byService.get(key);
     if (!listeners) this.byService.set(key, (listeners = new Map()));
     for (const [servicePort, listener] of listeners) {
@@ -87,7 +89,7 @@ export class DesktopListeners {
       if (listeners.has(servicePort)) continue;
       const server = createServer((socket) => this.relay(socket, namespace, name, servicePort));
       server.on('error', (error) => this.options.logger.warn('desktop listener failed', { service: key, port: servicePort, error: error.message }));
-      const port = await listenPreferring(server, requested[String(servicePort)]);
+      const port = await listenPreferring(server, requested[String(servicePort)] ?? nodePorts.get(servicePort));
       listeners.set(servicePort, { server, port });
       this.options.logger.info('desktop listener open', { service: key, port: servicePort, address: `${LOOPBACK}:${port}` });
     }

@@ -173,6 +173,20 @@ describe('DesktopListeners', () => {
     expect(await request(ports['80'], 'hi')).toBe('echo:hi');
   });
 
+  it('listens on a NodePort Service’s nodePort when it is free', async () => {
+    const backend = await echoBackend();
+    const free = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as { port: number };
+        probe.close(() => resolve(port));
+      });
+    });
+    const { desktop, annotations } = listeners((backend.address() as { port: number }).port);
+    await desktop.sync([service('web', { type: 'NodePort', clusterIP: '10.96.0.20', ports: [{ port: 80, nodePort: free }] })]);
+    expect(JSON.parse(annotations.get('default/web')![DESKTOP_PORTS_ANNOTATION])).toEqual({ '80': free });
+    expect(await request(free, 'np')).toBe('echo:np');
+  });
+
   it('takes the annotated port again when free and closes the ports of deleted services', async () => {
     const backend = await echoBackend();
     const first = listeners((backend.address() as { port: number }).port);

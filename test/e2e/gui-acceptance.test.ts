@@ -223,6 +223,33 @@ spec:
     await screenshot(page, '6-pending-reason');
   });
 
+  it('shows each Service with the 127.0.0.1 address that answers for it', async () => {
+    await apply(`apiVersion: v1
+kind: Pod
+metadata: { name: hello, labels: { app: hello } }
+spec:
+  containers:
+    - name: httpd
+      image: kubelab/busybox:test
+      command: ['sh', '-c', 'mkdir -p /www && echo hello-from-the-lab > /www/index.html && httpd -f -p 8080 -h /www']
+      readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: hello }
+spec:
+  selector: { app: hello }
+  ports: [{ port: 80, targetPort: 8080 }]
+`);
+    await k('wait', '--for=condition=Ready', 'pod/hello', '--timeout=90s');
+    await go('/services');
+    const link = page.locator('[data-test="service-row"][data-name="hello"] [data-test="service-desktop-url"]');
+    await expect.poll(() => link.innerText(), { timeout: 30_000 }).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const url = await link.innerText();
+    expect(await (await fetch(url)).text()).toContain('hello-from-the-lab');
+    await screenshot(page, '8-services');
+  });
+
   it('speaks Simplified Chinese when switched', async () => {
     await go('/map');
     await page.locator('[data-test="locale"]').selectOption('zh');
