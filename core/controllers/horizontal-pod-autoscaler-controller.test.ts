@@ -1,28 +1,20 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { HorizontalPodAutoscaler } from 'kubernetes-types/autoscaling/v2.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKubeletServer, type RunningKubeletServer } from '../agent/kubelet-server.ts';
 import type { PodMetrics } from '../agent/node-agent.ts';
 import type { KubeObject } from '../api/kube-object.ts';
 import { findByKind, type ResourceInfo } from '../api/resource-catalog.ts';
-import { startApiServer, type RunningApiServer } from '../apiserver/api-server.ts';
-import { ensureSystemNamespaces } from '../apiserver/bootstrap-namespaces.ts';
-import { ResourceService } from '../apiserver/resource-service.ts';
 import { EventRecorder } from '../client/event-recorder.ts';
 import { InformerFactory } from '../client/informer-factory.ts';
-import { RestClient } from '../client/rest-client.ts';
-import type { Logger } from '../log/logger.ts';
-import { LowdbStore } from '../store/lowdb-store.ts';
+import type { RestClient } from '../client/rest-client.ts';
 import { LAB_CONTROLLER_SETTINGS } from './controller-settings.ts';
 import { horizontalPodAutoscalerController } from './horizontal-pod-autoscaler-controller.ts';
+import { silent, startTestCluster, TOKEN, type TestCluster } from './workload-test-support.ts';
 
 // The HPA against an in-process API server whose metrics.k8s.io asks a kubelet server
 // serving usage the test sets. No ReplicaSet controller runs: the test makes the target's
 // pods itself and watches the Deployment's replicas, which the HPA changes through /scale.
 
-const TOKEN = 'hpa-test-token-0123456789abcdef0123';
 const NODE = 'hpa-node';
 const PODS = findByKind('v1', 'Pod') as ResourceInfo;
 const NODES = findByKind('v1', 'Node') as ResourceInfo;
@@ -30,12 +22,10 @@ const DEPLOYMENTS = findByKind('apps/v1', 'Deployment') as ResourceInfo;
 const HPAS = findByKind('autoscaling/v2', 'HorizontalPodAutoscaler') as ResourceInfo;
 const EVENTS = findByKind('v1', 'Event') as ResourceInfo;
 const NAMESPACES = findByKind('v1', 'Namespace') as ResourceInfo;
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 type Hpa = HorizontalPodAutoscaler & KubeObject;
 
-let store: LowdbStore;
-let server: RunningApiServer;
+let cluster: TestCluster;
 let kubelet: RunningKubeletServer;
 let client: RestClient;
 let informers: InformerFactory;
@@ -46,12 +36,8 @@ const cpuUsage = new Map<string, { namespace: string; name: string; millicores: 
 let namespaceCounter = 0;
 
 beforeAll(async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'kubelab-hpa-test-'));
-  store = new LowdbStore({ file: join(dir, 'kubelab-data.json') });
-  await store.open();
-  await ensureSystemNamespaces(new ResourceService(store));
-  server = await startApiServer({ store, token: TOKEN, logger: silent });
-  client = new RestClient({ server: server.httpUrl, token: TOKEN });
+  cluster = await startTestCluster();
+  client = cluster.client;
   kubelet = await startKubeletServer({
     token: TOKEN,
     runtimeFor: () => undefined,
@@ -86,8 +72,7 @@ afterAll(async () => {
   await controllerDone;
   informers?.stop();
   await kubelet?.close();
-  await server?.close();
-  await store?.close();
+  await cluster?.close();
 });
 
 async function eventually<T>(check: () => Promise<T | undefined | false>, what: string): Promise<T> {

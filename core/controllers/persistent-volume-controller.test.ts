@@ -1,6 +1,3 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
 import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,36 +6,29 @@ import { VolumeReclaimer } from '../agent/volume-reclaimer.ts';
 import { isNotFound } from '../api/errors.ts';
 import type { KubeObject } from '../api/kube-object.ts';
 import { findByKind, type ResourceInfo } from '../api/resource-catalog.ts';
-import { startApiServer, type RunningApiServer } from '../apiserver/api-server.ts';
-import { ensureSystemNamespaces } from '../apiserver/bootstrap-namespaces.ts';
-import { ResourceService } from '../apiserver/resource-service.ts';
 import { EventRecorder } from '../client/event-recorder.ts';
 import { InformerFactory } from '../client/informer-factory.ts';
-import { RestClient } from '../client/rest-client.ts';
-import type { Logger } from '../log/logger.ts';
-import { LowdbStore } from '../store/lowdb-store.ts';
+import type { RestClient } from '../client/rest-client.ts';
 import { LAB_CONTROLLER_SETTINGS } from './controller-settings.ts';
 import { persistentVolumeController, WAIT_FOR_FIRST_CONSUMER_MESSAGE } from './persistent-volume-controller.ts';
 import { VOLUME_CLEANUP_FINALIZER } from './provisioned-volume.ts';
 import { STORAGE_CLASSES } from './storage-class-bootstrap.ts';
+import { silent, startTestCluster, type TestCluster } from './workload-test-support.ts';
 
 // The PV controller against an in-process API server; the test plays the scheduler
 // (pods/binding) and, for Delete, runs the node agent's VolumeReclaimer on a fake runtime.
 
-const TOKEN = 'pv-controller-test-token-0123456789abcdef';
 const PODS = findByKind('v1', 'Pod') as ResourceInfo;
 const NODES = findByKind('v1', 'Node') as ResourceInfo;
 const CLAIMS = findByKind('v1', 'PersistentVolumeClaim') as ResourceInfo;
 const VOLUMES = findByKind('v1', 'PersistentVolume') as ResourceInfo;
 const EVENTS = findByKind('v1', 'Event') as ResourceInfo;
 const NAMESPACES = findByKind('v1', 'Namespace') as ResourceInfo;
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 type Claim = PersistentVolumeClaim & KubeObject;
 type Volume = PersistentVolume & KubeObject;
 
-let store: LowdbStore;
-let server: RunningApiServer;
+let cluster: TestCluster;
 let client: RestClient;
 let informers: InformerFactory;
 const abort = new AbortController();
@@ -48,12 +38,8 @@ const runtime = new FakeRuntime();
 let namespaceCounter = 0;
 
 beforeAll(async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'kubelab-pv-test-'));
-  store = new LowdbStore({ file: join(dir, 'kubelab-data.json') });
-  await store.open();
-  await ensureSystemNamespaces(new ResourceService(store));
-  server = await startApiServer({ store, token: TOKEN, logger: silent });
-  client = new RestClient({ server: server.httpUrl, token: TOKEN });
+  cluster = await startTestCluster();
+  client = cluster.client;
   for (const name of ['node-a', 'node-b']) {
     await client.create(NODES, { apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name } } });
   }
@@ -77,8 +63,7 @@ afterAll(async () => {
   await controllerDone;
   informers?.stop();
   await reclaimer?.stop();
-  await server?.close();
-  await store?.close();
+  await cluster?.close();
 });
 
 async function eventually<T>(check: () => Promise<T | undefined | false>, what: string): Promise<T> {

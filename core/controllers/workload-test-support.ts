@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
@@ -16,8 +16,9 @@ import { LowdbStore } from '../store/lowdb-store.ts';
 import type { ControllerFactory } from './controller.ts';
 import { LAB_CONTROLLER_SETTINGS, type ControllerSettings } from './controller-settings.ts';
 
-// Test support for the workload controllers: an in-process API server, controllers run
-// without leader election, and a stand-in kubelet that marks pods Running and Ready.
+// Test support for the workload controllers (and other tests that need the real API
+// server: manifest import): an in-process API server on a temporary store, controllers
+// run without leader election, and a stand-in kubelet that marks pods Running and Ready.
 
 export const TOKEN = 'workload-controller-test-token-0123456789';
 export const NAMESPACES = findByKind('v1', 'Namespace') as ResourceInfo;
@@ -57,6 +58,7 @@ export async function startTestCluster(): Promise<TestCluster> {
     async close() {
       await server.close();
       await store.close();
+      await rm(dir, { recursive: true, force: true });
     },
   };
 }

@@ -1,15 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isNotFound } from '../api/errors.ts';
 import { findByKind, type ResourceInfo } from '../api/resource-catalog.ts';
-import { startApiServer, type RunningApiServer } from '../apiserver/api-server.ts';
-import { ensureSystemNamespaces } from '../apiserver/bootstrap-namespaces.ts';
-import { ResourceService } from '../apiserver/resource-service.ts';
-import { RestClient } from '../client/rest-client.ts';
-import type { Logger } from '../log/logger.ts';
-import { LowdbStore } from '../store/lowdb-store.ts';
+import type { RestClient } from '../client/rest-client.ts';
+import { startTestCluster, type TestCluster } from '../controllers/workload-test-support.ts';
 import { applyImport, applyOrder } from './apply-import.ts';
 import { planImport, type PlanRow } from './plan-import.ts';
 import { splitDocuments } from './split-documents.ts';
@@ -17,31 +10,19 @@ import { splitDocuments } from './split-documents.ts';
 // Plan and apply against the real API server (the real resource service, validation and
 // strict field decoding) on a temporary store.
 
-const TOKEN = 'manifest-import-test-token-0123456789';
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const CONFIGMAPS = findByKind('v1', 'ConfigMap') as ResourceInfo;
 const DEPLOYMENTS = findByKind('apps/v1', 'Deployment') as ResourceInfo;
 const SERVICES = findByKind('v1', 'Service') as ResourceInfo;
 
-let dir: string;
-let store: LowdbStore;
-let server: RunningApiServer;
+let cluster: TestCluster;
 let client: RestClient;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'kubelab-import-test-'));
-  store = new LowdbStore({ file: join(dir, 'kubelab-data.json') });
-  await store.open();
-  await ensureSystemNamespaces(new ResourceService(store));
-  server = await startApiServer({ store, token: TOKEN, logger: silent });
-  client = new RestClient({ server: server.httpUrl, token: TOKEN });
+  cluster = await startTestCluster();
+  client = cluster.client;
 });
 
-afterAll(async () => {
-  await server?.close();
-  await store?.close?.();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => cluster?.close());
 
 function threeDocuments(namespace: string, replicas: string | number = 2): string {
   return `apiVersion: v1

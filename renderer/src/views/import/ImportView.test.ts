@@ -1,15 +1,9 @@
 import { flushPromises } from '@vue/test-utils';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { findByKind, type ResourceInfo } from '../../../../core/api/resource-catalog.ts';
-import { startApiServer, type RunningApiServer } from '../../../../core/apiserver/api-server.ts';
-import { ensureSystemNamespaces } from '../../../../core/apiserver/bootstrap-namespaces.ts';
-import { ResourceService } from '../../../../core/apiserver/resource-service.ts';
 import { RestClient } from '../../../../core/client/rest-client.ts';
+import { startTestCluster, TOKEN, type TestCluster } from '../../../../core/controllers/workload-test-support.ts';
 import type { PlanRow } from '../../../../core/manifest/plan-import.ts';
-import { LowdbStore } from '../../../../core/store/lowdb-store.ts';
 import { useImportStore } from '../../stores/import.ts';
 import { useUiStore } from '../../stores/ui.ts';
 import { mountApp } from '../../test-support/mount-app.ts';
@@ -18,27 +12,17 @@ import ImportView from './ImportView.vue';
 // The view against the real API server (on a temporary store): paste, dry run, read the
 // table, apply. Plus the table alone for a plan that has nothing to apply.
 
-const TOKEN = 'import-view-test-token-0123456789abcdef';
-let dir: string;
-let store: LowdbStore;
-let server: RunningApiServer;
+let cluster: TestCluster;
 let client: RestClient;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'kubelab-import-view-'));
-  store = new LowdbStore({ file: join(dir, 'kubelab-data.json') });
-  await store.open();
-  await ensureSystemNamespaces(new ResourceService(store));
-  server = await startApiServer({ store, token: TOKEN, logger: { debug() {}, info() {}, warn() {}, error() {} } });
+  cluster = await startTestCluster();
   // Same origin as `kubelab serve` gives the page: the simulated browser enforces CORS like a real one.
-  (window as unknown as { happyDOM: { setURL(url: string): void } }).happyDOM.setURL(`${server.httpUrl}/`);
+  (window as unknown as { happyDOM: { setURL(url: string): void } }).happyDOM.setURL(`${cluster.url}/`);
   client = new RestClient({ server: '', token: TOKEN });
 });
 
-afterAll(async () => {
-  await server?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => cluster?.close());
 
 const MANIFEST = `apiVersion: v1
 kind: ConfigMap
