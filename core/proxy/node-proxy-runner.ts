@@ -8,11 +8,6 @@ import { withImageSideload } from '../nodes/image-sideload.ts';
 import { MuxLink, type LogEntry } from './mux-protocol.ts';
 import { ensurePodNetwork, podNetworkSettings, POD_NETWORK_NAME } from './pod-network.ts';
 import { ensureProxyImage, proxyContainerName, proxyContainerSpec } from './proxy-image.ts';
-
-/** `kubelab-proxy-<node>-<cluster>`: two labs on one daemon (each with a node of the same name) never remove each other's proxy. */
-export function clusterProxyContainerName(node: string, clusterId: string): string {
-  return clusterId ? `${proxyContainerName(node)}-${clusterId.slice(0, 8)}` : proxyContainerName(node);
-}
 import type { NodeProxyRunnerHooks, NodeProxyRunnerLike } from './service-proxy.ts';
 import { imagePresent } from '../nodes/node-image.ts';
 
@@ -147,7 +142,7 @@ class NodeProxyInstance {
     await this.running;
     if (remove) {
       await this.docker
-        .getContainer(clusterProxyContainerName(this.node, this.runner.clusterId))
+        .getContainer(proxyContainerName(this.node, this.runner.clusterId))
         .remove({ force: true })
         .catch(() => {});
     }
@@ -182,7 +177,7 @@ class NodeProxyInstance {
     this.onHostDaemon = await this.runner.sameDaemonAsHost(docker);
     const image = await this.runner.imageOn(docker, this.onHostDaemon);
     await ensurePodNetwork(docker, podNetworkSettings(this.podCidr), this.runner.log);
-    const name = clusterProxyContainerName(node, this.runner.clusterId);
+    const name = proxyContainerName(node, this.runner.clusterId);
     await docker
       .getContainer(name)
       .remove({ force: true })
@@ -190,10 +185,7 @@ class NodeProxyInstance {
         if (error.statusCode !== 404) throw error;
       });
     if (this.stopped) return;
-    const container = await docker.createContainer({
-      ...proxyContainerSpec({ node, image, clusterId: this.runner.clusterId, network: POD_NETWORK_NAME }),
-      name,
-    });
+    const container = await docker.createContainer(proxyContainerSpec({ node, image, clusterId: this.runner.clusterId, network: POD_NETWORK_NAME }));
     // Attach before start: nothing the proxy writes first may be lost.
     const attach = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as Duplex;
     this.attachStream = attach;

@@ -45,9 +45,10 @@ describe('proxyImageChanges', () => {
 
 describe('proxyContainerSpec', () => {
   it('makes a stdin-driven container with NET_ADMIN on the pod network, labelled for its node', () => {
-    const spec = proxyContainerSpec({ node: 'lab-1', image: 'kubelab/proxy:abc', clusterId: 'c1' });
+    const spec = proxyContainerSpec({ node: 'lab-1', image: 'kubelab/proxy:abc', clusterId: 'c1d2e3f4-5678' });
     expect(spec).toMatchObject({
-      name: 'kubelab-proxy-lab-1',
+      // The cluster id's first 8 characters: two labs on one daemon keep their own proxies.
+      name: 'kubelab-proxy-lab-1-c1d2e3f4',
       Image: 'kubelab/proxy:abc',
       OpenStdin: true,
       AttachStdin: true,
@@ -55,6 +56,6 @@ describe('proxyContainerSpec', () => {
       Tty: false,
       HostConfig: { NetworkMode: 'kubelab-pods', CapAdd: ['NET_ADMIN'] },
     });
-    expect(spec.Labels).toMatchObject({ [LABELS.node]: 'lab-1', [LABELS.cluster]: 'c1', [LABELS.role]: 'proxy' });
+    expect(spec.Labels).toMatchObject({ [LABELS.node]: 'lab-1', [LABELS.cluster]: 'c1d2e3f4-5678', [LABELS.role]: 'proxy' });
   });
 });

@@ -212,8 +212,9 @@ async function buildIfMissing(docker: Dockerode): Promise<string> {
   return ref;
 }
 
-export function proxyContainerName(node: string): string {
-  return `kubelab-proxy-${node}`;
+/** `kubelab-proxy-<node>-<cluster>`: two labs on one daemon (each with a node of the same name) never remove each other's proxy. */
+export function proxyContainerName(node: string, clusterId = ''): string {
+  return clusterId ? `kubelab-proxy-${node}-${clusterId.slice(0, 8)}` : `kubelab-proxy-${node}`;
 }
 
 /**
@@ -224,7 +225,7 @@ export function proxyContainerName(node: string): string {
  */
 export function proxyContainerSpec(options: { node: string; image: string; clusterId: string; network?: string }): Dockerode.ContainerCreateOptions {
   return {
-    name: proxyContainerName(options.node),
+    name: proxyContainerName(options.node, options.clusterId),
     Image: options.image,
     Labels: {
       [LABELS.managed]: 'true',
