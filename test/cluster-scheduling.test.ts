@@ -203,15 +203,20 @@ describe('control plane fail-over', () => {
         await new Promise((r) => setTimeout(r, 200));
       }
     })();
-    await k('scale', 'deploy/many', '--replicas=20');
-    await eventually(async () => (await podsOf('app=many')).length > 0, 'the scale-up to begin');
-    const killed = await apiRequest(serve.httpUrl, 'POST', `/kubelab/v1/components/${component}/terminate`, { token: tokenOf(serve.dataDir) });
-    expect(killed.status).toBe(202);
-    await eventually(async () => (await leaseHolder()) !== leader, 'the other copy to take the lease', 60_000);
-    await k('rollout', 'status', 'deploy/many', '--timeout=300s');
-    await new Promise((r) => setTimeout(r, 2000));
-    sampling = false;
-    await sampler;
+    try {
+      await k('scale', 'deploy/many', '--replicas=20');
+      await eventually(async () => (await podsOf('app=many')).length > 0, 'the scale-up to begin');
+      const killed = await apiRequest(serve.httpUrl, 'POST', `/kubelab/v1/components/${component}/terminate`, { token: tokenOf(serve.dataDir) });
+      expect(killed.status).toBe(202);
+      // The killed copy comes back under a new identity, so either copy may lead next.
+      await eventually(async () => (await leaseHolder()) !== leader, 'another identity to take the lease', 60_000);
+      await k('rollout', 'status', 'deploy/many', '--timeout=300s');
+      await new Promise((r) => setTimeout(r, 2000));
+    } finally {
+      // Stop sampling even when a step fails, so it does not outlive the cluster.
+      sampling = false;
+      await sampler.catch(() => undefined);
+    }
     expect((await podsOf('app=many')).filter((p) => !p.metadata.deletionTimestamp)).toHaveLength(20);
     expect(maximum).toBeLessThanOrEqual(20);
     await deleteAndWait('deploy', 'many');

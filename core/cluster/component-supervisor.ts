@@ -12,7 +12,8 @@ export type { ComponentInfo };
 interface Supervised {
   info: ComponentInfo;
   entry: URL;
-  data: unknown;
+  /** Called at every launch: each run of a copy gets fresh data (a new Lease identity). */
+  dataForLaunch: () => unknown;
   worker?: Worker;
   restartTimer?: NodeJS.Timeout;
 }
@@ -26,9 +27,15 @@ export class ComponentSupervisor {
 
   constructor(private readonly restartDelayMs = 3000) {}
 
-  /** Starts a component; it posts {type:'action', action} messages for its recent actions. */
-  start(name: string, kind: string, entry: URL, data: unknown): void {
-    const component: Supervised = { info: { name, kind, state: 'starting', restarts: 0, recentActions: [] }, entry, data };
+  /**
+   * Starts a component; it posts {type:'action', action} messages for its recent actions.
+   * `dataForLaunch` runs again for every restart, so a restarted copy is a new process to
+   * the cluster, as a restarted kube-controller-manager is (client-go's identity is
+   * hostname_uuid). Reusing the identity would let a restarted copy "renew" the Lease it held
+   * before it died, with none of its old state, instead of competing for it.
+   */
+  start(name: string, kind: string, entry: URL, dataForLaunch: () => unknown): void {
+    const component: Supervised = { info: { name, kind, state: 'starting', restarts: 0, recentActions: [] }, entry, dataForLaunch };
     this.components.set(name, component);
     this.launch(component);
   }
@@ -66,7 +73,7 @@ export class ComponentSupervisor {
   }
 
   private launch(component: Supervised): void {
-    const worker = new Worker(component.entry, { workerData: component.data });
+    const worker = new Worker(component.entry, { workerData: component.dataForLaunch() });
     component.worker = worker;
     component.info.state = 'running';
     component.info.startedAt = new Date().toISOString();

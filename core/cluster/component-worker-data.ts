@@ -7,7 +7,7 @@ export interface ComponentWorkerData {
   /** Plain-HTTP API address on loopback. */
   apiUrl: string;
   token: string;
-  /** Unique per copy: the Lease holder identity (`controller-manager-1-k2x9a`). */
+  /** Unique per run of a copy: the Lease holder identity (`controller-manager-1-k2x9a`). */
   identity: string;
   settings: ControllerSettings;
   timings: 'kubernetes' | 'lab';

@@ -82,15 +82,15 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     const component = (kind: string, module: string, copies: number) => {
       for (let i = 1; i <= copies; i++) {
         const name = `${kind}-${i}`;
-        const data: ComponentWorkerData = {
+        const dataForLaunch = (): ComponentWorkerData => ({
           module,
           apiUrl: api.httpUrl,
           token,
           identity: `${name}-${randomBytes(3).toString('hex')}`,
           settings,
           timings: lab ? 'lab' : 'kubernetes',
-        };
-        supervisor.start(name, kind, WORKER_ENTRY, data);
+        });
+        supervisor.start(name, kind, WORKER_ENTRY, dataForLaunch);
       }
     };
     component('scheduler', './scheduler-worker.ts', options.schedulers ?? 1);
