@@ -234,6 +234,7 @@ describe('ServiceProxy', () => {
       client,
       desktopListeners: false,
       linkWaitMs: 300,
+      endpointWaitMs: 2_000,
       logger: quiet,
       createRunner: (given) => {
         hooks = given;
@@ -287,6 +288,21 @@ describe('ServiceProxy', () => {
       // The desktop path picks a ready backend of the Service.
       await env.proxy.dialService('default', 'web', 80);
       expect(env.links.get('b')!.opened).toHaveLength(2);
+    } finally {
+      await env.close();
+    }
+  });
+
+  it('a desktop connection waits for a ready endpoint that is on its way, and gives up on one that is not', async () => {
+    const env = await setUp();
+    try {
+      env.api.put(SERVICES, service('late', { clusterIP: '10.96.0.21', ports: [{ port: 80 }] }) as KubeObject);
+      const dialled = env.proxy.dialService('default', 'late', 80);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      env.api.put(ENDPOINTS, { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'late', namespace: 'default' }, subsets: [{ addresses: [{ ip: '10.100.0.9', nodeName: 'a' }], ports: [{ port: 80 }] }] } as KubeObject);
+      await dialled;
+      expect(env.links.get('a')!.opened).toEqual([{ ip: '10.100.0.9', port: 80, node: 'a' }]);
+      await expect(env.proxy.dialService('default', 'nobody', 80)).rejects.toThrow('service default/nobody has no ready endpoints for port 80');
     } finally {
       await env.close();
     }

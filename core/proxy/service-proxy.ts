@@ -25,6 +25,7 @@ const ENDPOINTS = findByKind('v1', 'Endpoints') as ResourceInfo;
 const NODES = findByKind('v1', 'Node') as ResourceInfo;
 /** How long a connection waits for its node's proxy to come up. */
 const LINK_WAIT_MS = 15_000;
+const ENDPOINT_WAIT_MS = 5_000;
 
 /** Where a connection goes: a pod's ip:port on a node. */
 export interface DialTarget {
@@ -64,6 +65,8 @@ export interface ServiceProxyOptions {
   desktopListeners?: boolean;
   /** How long a connection waits for its node's proxy to come up; default LINK_WAIT_MS. */
   linkWaitMs?: number;
+  /** How long a desktop connection waits for a ready endpoint; default ENDPOINT_WAIT_MS. */
+  endpointWaitMs?: number;
   logger?: Logger;
 }
 
@@ -160,13 +163,22 @@ export class ServiceProxy {
     }
   }
 
-  /** A connection to one ready backend of a Service port (round robin, or the client's under ClientIP affinity). */
+  /**
+   * A connection to one ready backend of a Service port (round robin, or the client's
+   * under ClientIP affinity). With no ready backend it waits up to endpointWaitMs: a
+   * pod is Ready a moment before its Endpoints reach this proxy, and a desktop request
+   * sent right after `kubectl wait` should not be the one that falls in that gap.
+   */
   async dialService(namespace: string, name: string, servicePort: number, clientIp = '127.0.0.1'): Promise<Duplex> {
-    const entry = this.entries.find((e) => e.namespace === namespace && e.name === name);
-    const port = entry?.ports.find((p) => p.port === servicePort && p.protocol === 'TCP');
-    const backend = entry && port ? this.balancer.pick(`${namespace}/${name}:${servicePort}`, port.backends, entry, clientIp) : undefined;
-    if (!backend) throw new Error(`service ${namespace}/${name} has no ready endpoints for port ${servicePort}`);
-    return this.dialPod(backend.node, backend.ip, backend.port);
+    const deadline = Date.now() + (this.options.endpointWaitMs ?? ENDPOINT_WAIT_MS);
+    for (;;) {
+      const entry = this.entries.find((e) => e.namespace === namespace && e.name === name);
+      const port = entry?.ports.find((p) => p.port === servicePort && p.protocol === 'TCP');
+      const backend = entry && port ? this.balancer.pick(`${namespace}/${name}:${servicePort}`, port.backends, entry, clientIp) : undefined;
+      if (backend) return this.dialPod(backend.node, backend.ip, backend.port);
+      if (this.stopped || Date.now() > deadline) throw new Error(`service ${namespace}/${name} has no ready endpoints for port ${servicePort}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   private schedulePush(): void {
