@@ -38,8 +38,11 @@ async function docker(...args: string[]): Promise<string> {
   return stdout.trim();
 }
 
-/** A container as the agent would create it for container `name` of pod `pod`. */
-async function runPodContainer(pod: string, name: string, attempt: number, script: string): Promise<string> {
+/**
+ * A container as the agent would create it for container `name` of pod `pod`. With
+ * `stdin`, it is created as for `stdin: true, stdinOnce: true` (what `kubectl run -i` asks for).
+ */
+async function runPodContainer(pod: string, name: string, attempt: number, script: string, options: { stdin?: boolean } = {}): Promise<string> {
   const labels = {
     [LABELS.managed]: 'true',
     [LABELS.node]: NODE,
@@ -51,7 +54,12 @@ async function runPodContainer(pod: string, name: string, attempt: number, scrip
     [LABELS.attempt]: String(attempt),
   };
   const labelArgs = Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
-  return docker('run', '-d', '--name', `k8s_${name}_${pod}_default_${NODE}_${attempt}`, ...labelArgs, TEST_IMAGE, 'sh', '-c', script);
+  const containerName = `k8s_${name}_${pod}_default_${NODE}_${attempt}`;
+  if (!options.stdin) return docker('run', '-d', '--name', containerName, ...labelArgs, TEST_IMAGE, 'sh', '-c', script);
+  // `docker create -i` opens stdin once, as the agent does for stdinOnce.
+  const id = await docker('create', '-i', '--name', containerName, ...labelArgs, TEST_IMAGE, 'sh', '-c', script);
+  await docker('start', id);
+  return id;
 }
 
 async function createObject(path: string, body: unknown): Promise<any> {
@@ -60,11 +68,11 @@ async function createObject(path: string, body: unknown): Promise<any> {
   return res.json();
 }
 
-const podObject = (name: string, containers: string[]) => ({
+const podObject = (name: string, containers: string[], stdin = false) => ({
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name },
-  spec: { nodeName: NODE, containers: containers.map((c) => ({ name: c, image: TEST_IMAGE })) },
+  spec: { nodeName: NODE, containers: containers.map((c) => ({ name: c, image: TEST_IMAGE, ...(stdin ? { stdin: true, stdinOnce: true } : {}) })) },
 });
 
 async function kubectlSupportsWebSockets(): Promise<boolean> {
@@ -103,6 +111,9 @@ beforeAll(async () => {
   await runPodContainer('shell', 'box', 0, 'exec sleep 3600');
   await createObject('/api/v1/namespaces/default/pods', podObject('talker', ['main', 'side']));
   await createObject('/api/v1/namespaces/default/pods', podObject('shell', ['box']));
+  // listener prints a tick until something is typed, answers each line, and ends with its input.
+  await runPodContainer('listener', 'main', 0, 'while true; do echo tick; sleep 0.2; done & while read line; do echo "heard $line"; done; kill $!', { stdin: true });
+  await createObject('/api/v1/namespaces/default/pods', podObject('listener', ['main'], true));
   // Logs are only read once the containers have printed their first lines.
   await eventually(async () => (await docker('logs', `k8s_side_talker_default_${NODE}_0`)).includes('side 3'), 'talker/side to print');
   await eventually(async () => (await docker('logs', `k8s_main_talker_default_${NODE}_1`)).includes('line 3'), 'talker/main to print');
@@ -213,10 +224,29 @@ describe('kubectl exec', () => {
     expect(result.stderr).toContain('over WebSocket only');
   });
 
-  it('kubectl attach is refused with a clear message', async () => {
-    const result = await kubectl(kubeconfig, ['attach', 'shell']);
-    expect(result.code).not.toBe(0);
-    expect(result.stderr).toContain('attach is not supported yet by Kubelab');
+  it('kubectl attach shows the main process\'s output as it comes', async (context) => {
+    if (!websocketKubectl) context.skip('this kubectl predates WebSocket attach (1.30)');
+    const attach = kubectlStream(kubeconfig, ['attach', 'talker', '-c', 'main']);
+    try {
+      // Asked again until it shows: a line printed before the attach took hold is not attach's to show.
+      await eventually(async () => {
+        if (attach.output().includes('after start')) return true;
+        await docker('exec', `k8s_main_talker_default_${NODE}_1`, 'touch', '/tmp/go');
+        return false;
+      }, `attach to show a new line (got ${JSON.stringify(attach.output())}, ${JSON.stringify(attach.errors())})`);
+      // Only what is printed after attaching: earlier lines are for kubectl logs.
+      expect(attach.output()).not.toContain('line 1');
+    } finally {
+      attach.stop();
+    }
+  });
+
+  it('kubectl attach -i feeds the main process\'s stdin; its end ends a stdinOnce container', async (context) => {
+    if (!websocketKubectl) context.skip('this kubectl predates WebSocket attach (1.30)');
+    const result = await kubectl(kubeconfig, ['attach', '-i', 'listener'], 'hello\nworld\n');
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('heard hello\nheard world\n');
+    await eventually(async () => (await docker('inspect', '-f', '{{.State.Running}}', `k8s_main_listener_default_${NODE}_0`)) === 'false', 'the container to end with its input');
   });
 
   it('an unknown pod is NotFound', async () => {

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containersWithLabels, dockerEvents } from './support/docker-cli.ts';
 import { eventually, kubectl, kubectlOk } from './support/kubectl.ts';
@@ -240,5 +241,42 @@ stringData:
     expect(die.timeNano / 1e6 - deletedAt).toBeGreaterThanOrEqual(3000 - 1000);
     await eventually(async () => (await containersWithLabels({ 'io.kubelab.pod.uid': uid })).length === 0, 'the pod containers to be removed');
     expect((await kubectl(kc, ['get', 'pod', 'stubborn'])).code).not.toBe(0);
+  });
+
+  it('kubectl run -i --rm attaches to a new pod\'s shell, feeds it stdin, and deletes the pod after', async () => {
+    const result = await kubectl(
+      kc,
+      ['run', 'reader', '-i', '--rm', '--restart=Never', '--image=kubelab/busybox:test', '--pod-running-timeout=60s', '--', 'sh', '-c', 'read name; echo "hello $name"'],
+      'lab\n',
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('hello lab');
+    await eventually(async () => (await kubectl(kc, ['get', 'pod', 'reader'])).code !== 0, 'the pod to be deleted');
+  });
+
+  it('kubectl run -it --rm gives an interactive shell with a terminal, as in every tutorial', async () => {
+    // `script` gives kubectl a pseudo-terminal, as a user's shell would.
+    const command = `kubectl --kubeconfig ${kc} run shell -it --rm --restart=Never --image=kubelab/busybox:test --pod-running-timeout=60s -- sh`;
+    const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      // Typed again until answered: keys pressed before the attach took hold are not the shell's.
+      await eventually(async () => {
+        if (/answer-42\r?\n/.test(output) && /\/dev\/pts\/\d+/.test(output)) return true;
+        child.stdin.write('echo answer-$((40+2)); tty\n');
+        await new Promise((r) => setTimeout(r, 500));
+        return false;
+      }, 'the shell to answer', 60_000).catch((error: Error) => {
+        throw new Error(`${error.message}; kubectl printed ${JSON.stringify(output)}`);
+      });
+      child.stdin.write('exit\n');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill();
+    }
+    await eventually(async () => (await kubectl(kc, ['get', 'pod', 'shell'])).code !== 0, 'the pod to be deleted');
   });
 });

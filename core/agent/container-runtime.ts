@@ -153,6 +153,8 @@ export interface ExecSession {
   resize(columns: number, rows: number): Promise<void>;
   /** Resolves with the exit code when the process ends. */
   exitCode: Promise<number>;
+  /** Lets go of the process without ending it (the client went away). */
+  detach(): void;
 }
 
 export interface ContainerStats {
@@ -206,6 +208,13 @@ export interface ContainerRuntime {
   execSimple(id: string, command: string[], timeoutMs: number): Promise<ExecResult>;
   /** An interactive exec (kubectl exec). */
   exec(id: string, command: string[], options: { stdin: boolean; tty: boolean }): Promise<ExecSession>;
+  /**
+   * Attaches to the container's main process (kubectl attach, kubectl run -i): its output
+   * from now on, and its stdin when the container was created with one. Whether output is
+   * a terminal is the container's own setting. `exitCode` resolves 0 when the stream ends,
+   * as the kubelet reports a finished attach; the pod's status tells how the process ended.
+   */
+  attach(id: string, options: { stdin: boolean }): Promise<ExecSession>;
   /** Log stream, demultiplexed into text lines (stdout and stderr interleaved). */
   logs(id: string, options: LogOptions): Promise<NodeJS.ReadableStream>;
   /** Writes files into a directory of a container's filesystem (configMap/secret volumes). */

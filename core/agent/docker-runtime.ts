@@ -70,6 +70,9 @@ function labelFilters(labels: Record<string, string>): string[] {
   return Object.entries(labels).map(([key, value]) => `${key}=${value}`);
 }
 
+/** The raw connection of a hijacked exec or attach: stdin one way, the output the other. */
+type HijackedConnection = NodeJS.ReadWriteStream & Readable;
+
 interface DockerodeError extends Error {
   statusCode?: number;
   code?: string;
@@ -482,10 +485,42 @@ export class DockerRuntime implements ContainerRuntime {
     // Hijacked: one raw connection carries stdin one way and the output the other.
     const connection = (await this.call(() =>
       exec.start({ hijack: true, stdin: options.stdin, Detach: false, Tty: options.tty }),
-    )) as NodeJS.ReadWriteStream & Readable;
+    )) as HijackedConnection;
+    return this.sessionOver(id, connection, {
+      stdin: options.stdin,
+      tty: options.tty,
+      resize: (w, h) => exec.resize({ w, h }),
+      exitCode: async () => (await this.execExitCode(exec, Date.now() + 10_000)) ?? -1,
+    });
+  }
+
+  async attach(id: string, options: { stdin: boolean }): Promise<ExecSession> {
+    const container = this.docker.getContainer(id);
+    const inspect = await this.call(() => container.inspect());
+    if (options.stdin && !inspect.Config.OpenStdin) {
+      throw new RuntimeError('this container was not created with stdin open: set "stdin: true" on the container to attach to its input', 'other');
+    }
+    const stdin = options.stdin && inspect.Config.OpenStdin;
+    const connection = (await this.call(() =>
+      container.attach({ stream: true, stdin, stdout: true, stderr: true, hijack: true }),
+    )) as HijackedConnection;
+    return this.sessionOver(id, connection, {
+      stdin,
+      tty: inspect.Config.Tty,
+      resize: (w, h) => container.resize({ w, h }),
+      exitCode: async () => 0,
+    });
+  }
+
+  /** Output streams, stdin and resize over one hijacked exec or attach connection. */
+  private sessionOver(
+    id: string,
+    connection: HijackedConnection,
+    how: { stdin: boolean; tty: boolean; resize: (w: number, h: number) => Promise<unknown>; exitCode: () => Promise<number> },
+  ): ExecSession {
     const stdout = new PassThrough();
-    const stderr = options.tty ? undefined : new PassThrough();
-    if (options.tty) {
+    const stderr = how.tty ? undefined : new PassThrough();
+    if (how.tty) {
       connection.pipe(stdout);
     } else {
       this.docker.modem.demuxStream(connection, stdout, stderr!);
@@ -499,20 +534,21 @@ export class DockerRuntime implements ContainerRuntime {
       connection.once('end', finish);
       connection.once('close', finish);
       connection.once('error', (error: Error) => {
-        this.logger?.warn('exec stream failed', { containerId: id, error: error.message });
+        this.logger?.warn('interactive stream failed', { containerId: id, error: error.message });
         finish();
       });
     });
-    const exitCode = ended.then(async () => (await this.execExitCode(exec, Date.now() + 10_000)) ?? -1);
+    const exitCode = ended.then(how.exitCode);
     exitCode.catch(() => undefined);
     return {
-      stdin: options.stdin ? connection : undefined,
+      stdin: how.stdin ? connection : undefined,
       stdout,
       stderr,
       resize: async (columns: number, rows: number) => {
-        await this.call(() => exec.resize({ w: columns, h: rows }));
+        await this.call(() => how.resize(columns, rows));
       },
       exitCode,
+      detach: () => connection.destroy(),
     };
   }
 

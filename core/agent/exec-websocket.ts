@@ -78,7 +78,7 @@ export function failureStatus(message: string): Record<string, unknown> {
 }
 
 /**
- * Runs one exec over an accepted WebSocket: starts the process with `start`, relays
+ * Runs one exec or attach over an accepted WebSocket: starts (or attaches to) the process with `start`, relays
  * the channels, reports how it ended, and closes the socket normally (which is how
  * the client learns that stdout and stderr are complete). Resolves when done.
  */
@@ -118,6 +118,9 @@ export async function serveRemoteCommand(
   socket.on('close', () => {
     clientGone = true;
     endStdin();
+    // Nobody reads the output any more: let go of the process (an attached container
+    // runs on; without this its stream, and this function, would wait for it to exit).
+    session?.detach();
   });
   socket.on('error', () => socket.terminate());
 
@@ -140,7 +143,10 @@ export async function serveRemoteCommand(
   }
   if (!options.stdin) endStdin();
   for (const message of early.splice(0)) onFrame(message);
-  if (clientGone) endStdin();
+  if (clientGone) {
+    endStdin();
+    session.detach();
+  }
 
   const relays = [relay(session.stdout, options.stdout ? (d) => send(CHANNEL.stdout, d) : undefined)];
   if (session.stderr) relays.push(relay(session.stderr, options.stderr ? (d) => send(CHANNEL.stderr, d) : undefined));

@@ -276,6 +276,10 @@ export class FakeRuntime implements ContainerRuntime {
     throw new RuntimeError('interactive exec is not supported by the fake runtime');
   }
 
+  async attach(): Promise<ExecSession> {
+    throw new RuntimeError('attach is not supported by the fake runtime');
+  }
+
   async logs(): Promise<NodeJS.ReadableStream> {
     const stream = new PassThrough();
     stream.end();

@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { PassThrough, Readable } from 'node:stream';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { LABELS, type ContainerRuntime, type ContainerStatus, type ExecSession, type LogOptions } from './container-runtime.ts';
 import { startKubeletServer, type RunningKubeletServer } from './kubelet-server.ts';
@@ -24,6 +24,8 @@ class FakeStreamsRuntime implements Partial<ContainerRuntime> {
   logCalls: { id: string; options: LogOptions }[] = [];
   execCalls: { id: string; command: string[]; options: { stdin: boolean; tty: boolean } }[] = [];
   resizes: [number, number][] = [];
+  attachCalls: { id: string; options: { stdin: boolean } }[] = [];
+  detaches = 0;
   processes = new Map<string, FakeProcess>();
 
   add(pod: string, container: string, attempt: number, state: ContainerStatus['state'], logs: string, node = 'node-a'): FakeContainer {
@@ -67,13 +69,23 @@ class FakeStreamsRuntime implements Partial<ContainerRuntime> {
 
   async exec(id: string, command: string[], options: { stdin: boolean; tty: boolean }): Promise<ExecSession> {
     this.execCalls.push({ id, command, options });
+    return this.run(command[0], options);
+  }
+
+  /** Attaching reaches the container's main process, the fake process named 'main'. */
+  async attach(id: string, options: { stdin: boolean }): Promise<ExecSession> {
+    this.attachCalls.push({ id, options });
+    return this.run('main', { ...options, tty: false });
+  }
+
+  private run(name: string, options: { stdin: boolean; tty: boolean }): ExecSession {
     const stdin = new PassThrough();
     const stdout = new PassThrough();
     const stderr = options.tty ? undefined : new PassThrough();
     let exit!: (code: number) => void;
     const exitCode = new Promise<number>((resolve) => (exit = resolve));
-    const process = this.processes.get(command[0]);
-    if (!process) throw new Error(`no fake process ${command[0]}`);
+    const process = this.processes.get(name);
+    if (!process) throw new Error(`no fake process ${name}`);
     process({ stdin, stdout, stderr, exit });
     return {
       stdin: options.stdin ? stdin : undefined,
@@ -82,6 +94,9 @@ class FakeStreamsRuntime implements Partial<ContainerRuntime> {
       exitCode,
       resize: async (columns, rows) => {
         this.resizes.push([columns, rows]);
+      },
+      detach: () => {
+        this.detaches++;
       },
     };
   }
@@ -309,17 +324,47 @@ describe('exec over WebSocket', () => {
     expect(runtime.execCalls).toEqual([]);
   });
 
-  it('refuses protocols it does not speak, attach, and a missing command', async () => {
+  it('refuses protocols it does not speak and a missing command', async () => {
     runtime.add('web', 'main', 0, 'running', '');
     await expect(execSocket(`command=three&${streams}`, ['v9.channel.k8s.io'])).rejects.toMatchObject({ statusCode: 400 });
     await expect(execSocket(streams, ['v5.channel.k8s.io'])).rejects.toMatchObject({ statusCode: 400 });
-    const attach = execSocket(`${streams}`, ['v5.channel.k8s.io'], () => {}, '/nodes/node-a/attach/default/web/main');
-    await expect(attach).rejects.toMatchObject({ statusCode: 400, body: expect.stringContaining('attach is not supported yet') });
+  });
+
+  it('a client that goes away detaches from the process without waiting for it to end', async () => {
+    runtime.add('web', 'main', 0, 'running', '');
+    runtime.processes.set('forever', ({ stdout }) => stdout.write('started\n'));
+    await execSocket(`command=forever&${streams}`, ['v5.channel.k8s.io'], (ws) => ws.on('message', () => ws.close()));
+    await vi.waitFor(() => expect(runtime.detaches).toBe(1));
   });
 
   it('refuses an upgrade without the token', async () => {
     const ws = new WebSocket(`ws://127.0.0.1:${server.port}/nodes/node-a/exec/default/web/main?command=x&stdout=true`, ['v5.channel.k8s.io']);
     const status = await new Promise<number>((resolve) => ws.on('unexpected-response', (_req, res) => resolve(res.statusCode!)));
     expect(status).toBe(401);
+  });
+});
+
+describe('attach over WebSocket', () => {
+  const attachPath = '/nodes/node-a/attach/default/web/main';
+
+  it('relays the running container\'s main process: its output, and stdin when asked for', async () => {
+    runtime.add('web', 'main', 0, 'exited', '');
+    runtime.add('web', 'main', 1, 'running', '');
+    runtime.processes.set('main', runtime.processes.get('cat')!);
+    const outcome = await execSocket('stdin=true&stdout=true&stderr=true', ['v5.channel.k8s.io'], (ws) => {
+      ws.send(Buffer.from([0, ...Buffer.from('typed in\n')]));
+      ws.send(Buffer.from([255, 0]));
+    }, attachPath);
+    expect(channelText(outcome, 1)).toBe('typed in\n');
+    expect(JSON.parse(channelText(outcome, 3))).toMatchObject({ status: 'Success' });
+    expect(runtime.attachCalls).toEqual([{ id: 'web-main-1-node-a', options: { stdin: true } }]);
+    expect(runtime.execCalls).toEqual([]);
+  });
+
+  it('needs no command, and leaves a container it cannot reach alone with a Failure status', async () => {
+    runtime.add('web', 'main', 0, 'exited', '');
+    const outcome = await execSocket('stdout=true', ['v5.channel.k8s.io'], () => {}, attachPath);
+    expect(JSON.parse(channelText(outcome, 3))).toMatchObject({ status: 'Failure', message: 'container "main" in pod "web" is not running' });
+    expect(runtime.attachCalls).toEqual([]);
   });
 });

@@ -132,15 +132,13 @@ export async function startKubeletServer(options: KubeletServerOptions): Promise
     if (portForward) return upgradePortForward(req, socket, head, url, portForward);
     const target = resolveTarget(req, url);
     if (target.kind === 'containerLogs') throw badRequest('container logs are plain HTTP: send GET without Upgrade');
-    if (target.kind === 'attach') {
-      throw badRequest('attach is not supported yet by Kubelab: use "kubectl exec" to run a command, or "kubectl logs -f" to follow the main process');
-    }
     if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
       throw badRequest(`only WebSocket upgrades are served (got "${req.headers.upgrade}")`);
     }
     const params = url.searchParams;
+    const attach = target.kind === 'attach';
     const command = params.getAll('command');
-    if (command.length === 0) throw badRequest('you must specify at least one command for the container');
+    if (!attach && command.length === 0) throw badRequest('you must specify at least one command for the container');
     const streams: RemoteCommandOptions = { stdin: flag(params, 'stdin'), stdout: flag(params, 'stdout'), stderr: flag(params, 'stderr'), tty: flag(params, 'tty') };
     if (!streams.stdin && !streams.stdout && !streams.stderr) throw badRequest('you must specify at least 1 of stdin, stdout, stderr');
     const offered = parseOfferedProtocols(req.headers['sec-websocket-protocol']);
@@ -152,15 +150,16 @@ export async function startKubeletServer(options: KubeletServerOptions): Promise
       if (!current || current.state !== 'running') {
         throw new RuntimeError(`container "${target.containerName}" in pod "${target.podName}" is not running`, 'not-found');
       }
+      if (attach) return target.runtime.attach(current.id, { stdin: streams.stdin });
       return target.runtime.exec(current.id, command, { stdin: streams.stdin, tty: streams.tty });
     };
     sockets.handleUpgrade(req, socket, head, (ws) => {
       const key = `${target.namespace}/${target.podName}/${target.containerName}`;
-      logger.debug('exec started', { pod: key, node: target.nodeName, protocol });
+      logger.debug(`${target.kind} started`, { pod: key, node: target.nodeName, protocol });
       serveRemoteCommand(ws, protocol, streams, start, logger).then(
-        () => logger.debug('exec ended', { pod: key }),
+        () => logger.debug(`${target.kind} ended`, { pod: key }),
         (error) => {
-          logger.warn('exec failed', { pod: key, error: String(error) });
+          logger.warn(`${target.kind} failed`, { pod: key, error: String(error) });
           ws.terminate();
         },
       );

@@ -58,7 +58,12 @@ const runtime = {
     const stderr = new PassThrough();
     stdout.end(`ran ${command.join(' ')}\n`);
     stderr.end();
-    return { stdout, stderr, exitCode: Promise.resolve(7), resize: async () => {} };
+    return { stdout, stderr, exitCode: Promise.resolve(7), resize: async () => {}, detach: () => {} };
+  },
+  async attach(id: string): Promise<ExecSession> {
+    const stdout = new PassThrough();
+    stdout.end(`attached to ${id}\n`);
+    return { stdout, exitCode: Promise.resolve(0), resize: async () => {}, detach: () => {} };
   },
 } as unknown as ContainerRuntime;
 
@@ -193,15 +198,16 @@ describe('pods/exec', () => {
     expect((await refusal('duo', 'command=sh&stdout=true', auth)).body.message).toContain('a container name must be specified for pod duo');
   });
 
-  it('attach is refused with a clear message', async () => {
+  it('tunnels pods/attach to the kubelet server\'s attach endpoint', async () => {
     const ws = new WebSocket(execUrl('solo', 'stdout=true').replace('/exec?', '/attach?'), ['v5.channel.k8s.io'], { headers: { Authorization: `Bearer ${TOKEN}` } });
-    const body = await new Promise<any>((resolve) => ws.on('unexpected-response', (_req, res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve(JSON.parse(text)));
-    }));
-    expect(body).toMatchObject({ code: 400 });
-    expect(body.message).toContain('attach is not supported yet');
+    const frames: Buffer[] = [];
+    ws.on('message', (d: Buffer) => frames.push(d));
+    await new Promise((resolve, reject) => {
+      ws.on('close', resolve);
+      ws.on('error', reject);
+    });
+    expect(frames.filter((f) => f[0] === 1).map((f) => f.subarray(1).toString())).toEqual([`attached to ${containers[0].id}\n`]);
+    expect(JSON.parse(frames.find((f) => f[0] === 3)!.subarray(1).toString())).toMatchObject({ status: 'Success' });
   });
 
   it('a SPDY upgrade is told that only WebSocket is served', async () => {

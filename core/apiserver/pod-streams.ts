@@ -14,7 +14,7 @@ import { pipeBothWays, portForwardTarget, servePodPortForward } from './port-for
 // pods/log, pods/exec and pods/attach (pods/portforward: port-forward.ts): the API server checks the pod and its container,
 // finds the node's kubelet server (Node.status.daemonEndpoints.kubeletEndpoint.Port, on
 // loopback) and proxies to it, as Kubernetes' API server does. Logs are a streamed
-// HTTP body; exec is a WebSocket upgrade whose bytes are piped both ways untouched
+// HTTP body; exec and attach are WebSocket upgrades whose bytes are piped both ways untouched
 // (like apimachinery's UpgradeAwareHandler), so the kubelet server alone speaks the
 // remotecommand protocol.
 
@@ -89,9 +89,6 @@ export class PodStreams {
     if (!r || r.info.plural !== 'pods' || r.info.group !== '' || !r.name || (r.subresource !== 'exec' && r.subresource !== 'attach')) {
       throw badRequest(`connection upgrades are served only for pods/exec, pods/attach and pods/portforward, not ${path}`);
     }
-    if (r.subresource === 'attach') {
-      throw badRequest('attach is not supported yet by Kubelab: use "kubectl exec" to run a command, or "kubectl logs -f" to follow the main process');
-    }
     // Checked before the protocol so a missing pod or container reads the same whichever protocol kubectl tried.
     const target = await this.kubeletTarget(r, url.searchParams.get('container'));
     const upgradeTo = (req.headers.upgrade ?? '').toLowerCase();
@@ -101,15 +98,15 @@ export class PodStreams {
       );
     }
     if (upgradeTo !== 'websocket') throw badRequest(`unsupported upgrade "${req.headers.upgrade}": pods/${r.subresource} speaks WebSocket`);
-    await this.tunnel(req, socket, head, target, url.searchParams);
+    await this.tunnel(req, socket, head, target, r.subresource, url.searchParams);
   }
 
-  private async tunnel(req: IncomingMessage, socket: Duplex, head: Buffer, target: KubeletTarget, params: URLSearchParams): Promise<void> {
+  private async tunnel(req: IncomingMessage, socket: Duplex, head: Buffer, target: KubeletTarget, kind: 'exec' | 'attach', params: URLSearchParams): Promise<void> {
     const upstream = await connectTo(target);
     const query = new URLSearchParams();
     for (const name of EXEC_PARAMS) for (const value of params.getAll(name)) query.append(name, value);
     const lines = [
-      `GET ${kubeletPath(target, 'exec')}?${query} HTTP/1.1`,
+      `GET ${kubeletPath(target, kind)}?${query} HTTP/1.1`,
       `Host: 127.0.0.1:${target.port}`,
       `Authorization: Bearer ${this.options.token}`,
       'Connection: Upgrade',
@@ -199,7 +196,7 @@ export function chooseContainer(pod: KubeObject, requested: string | null): stri
   throw badRequest(message);
 }
 
-function kubeletPath(target: KubeletTarget, kind: 'containerLogs' | 'exec'): string {
+function kubeletPath(target: KubeletTarget, kind: 'containerLogs' | 'exec' | 'attach'): string {
   const parts = [target.nodeName, kind, target.namespace, target.podName, target.containerName].map(encodeURIComponent);
   return `/nodes/${parts.join('/')}`;
 }
