@@ -1,6 +1,6 @@
 // Services and Endpoints, as pkg/apis/core/validation's ValidateService checks them.
 
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import { fieldError, type FieldError } from './errors.ts';
 import type { KubeObject } from './kube-object.ts';
 import { asArray, asObject, asString, oneOf, portNumber, portNumberOrName, type Json } from './field-checks.ts';
@@ -12,6 +12,27 @@ const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
 export const NODE_PORT_RANGE = { min: 30000, max: 32767 };
 
 const IP_MESSAGE = 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)';
+
+// Kubernetes' validateNonSpecialIP: an endpoint may not point at the node itself. Here it
+// matters doubly: Kubelab connects to address-only endpoints from the desktop, so a
+// loopback endpoint would open this machine's private ports to every pod.
+const SPECIAL_RANGES: { message: string; blocks: BlockList }[] = [
+  { message: 'may not be unspecified (0.0.0.0, ::)', blocks: blockList([['0.0.0.0', 32, 'ipv4'], ['::', 128, 'ipv6']]) },
+  { message: 'may not be in the loopback range (127.0.0.0/8, ::1/128)', blocks: blockList([['127.0.0.0', 8, 'ipv4'], ['::1', 128, 'ipv6']]) },
+  { message: 'may not be in the link-local range (169.254.0.0/16, fe80::/10)', blocks: blockList([['169.254.0.0', 16, 'ipv4'], ['fe80::', 10, 'ipv6']]) },
+  { message: 'may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)', blocks: blockList([['224.0.0.0', 24, 'ipv4'], ['ff02::', 10, 'ipv6']]) },
+];
+
+function blockList(subnets: [string, number, 'ipv4' | 'ipv6'][]): BlockList {
+  const list = new BlockList();
+  for (const [address, prefix, family] of subnets) list.addSubnet(address, prefix, family);
+  return list;
+}
+
+function specialIpMessage(ip: string): string | undefined {
+  const family = isIP(ip) === 6 ? 'ipv6' : 'ipv4';
+  return SPECIAL_RANGES.find((range) => range.blocks.check(ip, family))?.message;
+}
 
 function validateServicePorts(spec: Json, type: string | undefined): FieldError[] {
   const errors: FieldError[] = [];
@@ -132,6 +153,10 @@ export function validateEndpoints(obj: KubeObject): FieldError[] {
         const ip = asString(address.ip);
         if (!ip) errors.push(fieldError.required(`${path}.${list}[${j}].ip`));
         else if (isIP(ip) === 0) errors.push(fieldError.invalid(`${path}.${list}[${j}].ip`, ip, IP_MESSAGE));
+        else {
+          const special = specialIpMessage(ip);
+          if (special) errors.push(fieldError.invalid(`${path}.${list}[${j}].ip`, ip, special));
+        }
         const nodeName = asString(address.nodeName);
         if (nodeName) for (const message of isDns1123Subdomain(nodeName)) errors.push(fieldError.invalid(`${path}.${list}[${j}].nodeName`, nodeName, message));
       });

@@ -342,6 +342,11 @@ describe('validateObject: storage, autoscaling and the rest', () => {
     ['lease duration', make('coordination.k8s.io/v1', 'Lease', { metadata: meta, spec: { leaseDurationSeconds: 0 } }), 'spec.leaseDurationSeconds: Invalid value: 0: must be greater than 0'],
     ['event namespace', make('v1', 'Event', { metadata: meta, involvedObject: { namespace: 'other' } }), 'involvedObject.namespace: Invalid value: "other": does not match event.namespace'],
     ['endpoints ip', make('v1', 'Endpoints', { metadata: meta, subsets: [{ addresses: [{ ip: 'nope' }] }] }), 'subsets[0].addresses[0].ip: Invalid value: "nope": must be a valid IP address'],
+    ['endpoints loopback', make('v1', 'Endpoints', { metadata: meta, subsets: [{ addresses: [{ ip: '127.0.0.1' }] }] }), 'subsets[0].addresses[0].ip: Invalid value: "127.0.0.1": may not be in the loopback range (127.0.0.0/8, ::1/128)'],
+    ['endpoints loopback v6', make('v1', 'Endpoints', { metadata: meta, subsets: [{ notReadyAddresses: [{ ip: '::1' }] }] }), 'subsets[0].notReadyAddresses[0].ip: Invalid value: "::1": may not be in the loopback range'],
+    ['endpoints link-local', make('v1', 'Endpoints', { metadata: meta, subsets: [{ addresses: [{ ip: '169.254.169.254' }] }] }), 'subsets[0].addresses[0].ip: Invalid value: "169.254.169.254": may not be in the link-local range'],
+    ['endpoints unspecified', make('v1', 'Endpoints', { metadata: meta, subsets: [{ addresses: [{ ip: '0.0.0.0' }] }] }), 'subsets[0].addresses[0].ip: Invalid value: "0.0.0.0": may not be unspecified'],
+    ['endpoints multicast', make('v1', 'Endpoints', { metadata: meta, subsets: [{ addresses: [{ ip: '224.0.0.251' }] }] }), 'subsets[0].addresses[0].ip: Invalid value: "224.0.0.251": may not be in the link-local multicast range'],
   ])('%s', (_name, obj, message) => {
     const messages = validate(obj);
     expect(messages.some((m) => m.startsWith(message)), messages.join('\n')).toBe(true);
