@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,6 +17,7 @@ import { TEST_IMAGE, dockerAvailable } from './setup/docker-env.ts';
 import { apiRequest } from './support/api-request.ts';
 import { eventually, kubectl, kubectlOk, kubectlStream } from './support/kubectl.ts';
 import { tempDataDir } from './support/kubelab-serve.ts';
+import { inTerminal } from './support/terminal.ts';
 
 // `kubectl logs` and `kubectl exec` end to end: real kubectl over HTTPS to the API
 // server, proxied to the kubelet server, which reads and runs real Docker containers.
@@ -197,20 +198,14 @@ describe('kubectl exec', () => {
 
   it('-it gives the command a terminal', async (context) => {
     if (!websocketKubectl) context.skip('this kubectl predates WebSocket exec (1.30)');
-    // `script` gives kubectl a pseudo-terminal, as a user's shell would.
-    const command = `kubectl --kubeconfig ${kubeconfig} exec -it shell -- sh`;
-    const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const terminal = inTerminal(`kubectl --kubeconfig ${kubeconfig} exec -it shell -- sh`);
     try {
-      child.stdin.write('echo answer-$((40+2)); tty\n');
-      await eventually(() => /answer-42\r?\n/.test(output) && /\/dev\/pts\/\d+/.test(output), `the shell to answer (got ${JSON.stringify(output)})`);
-      child.stdin.write('exit 5\n');
-      expect(await exited).toBe(5);
+      terminal.type('echo answer-$((40+2)); tty\n');
+      await eventually(() => /answer-42\r?\n/.test(terminal.output()) && /\/dev\/pts\/\d+/.test(terminal.output()), 'the shell to answer');
+      terminal.type('exit 5\n');
+      expect(await terminal.exited).toBe(5);
     } finally {
-      child.kill();
+      terminal.stop();
     }
   });
 

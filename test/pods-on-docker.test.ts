@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containersWithLabels, dockerEvents } from './support/docker-cli.ts';
 import { eventually, kubectl, kubectlOk } from './support/kubectl.ts';
 import { startServe, type ServeProcess } from './support/kubelab-serve.ts';
+import { inTerminal } from './support/terminal.ts';
 
 // Issue 3 acceptance 1-4 and 8: pods become Docker containers on the local daemon,
 // with the behaviour a Kubernetes user expects from a kubelet. Everything goes through
@@ -255,27 +255,21 @@ stringData:
   });
 
   it('kubectl run -it --rm gives an interactive shell with a terminal, as in every tutorial', async () => {
-    // `script` gives kubectl a pseudo-terminal, as a user's shell would.
-    const command = `kubectl --kubeconfig ${kc} run shell -it --rm --restart=Never --image=kubelab/busybox:test --pod-running-timeout=60s -- sh`;
-    const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const terminal = inTerminal(`kubectl --kubeconfig ${kc} run shell -it --rm --restart=Never --image=kubelab/busybox:test --pod-running-timeout=60s -- sh`);
     try {
       // Typed again until answered: keys pressed before the attach took hold are not the shell's.
       await eventually(async () => {
-        if (/answer-42\r?\n/.test(output) && /\/dev\/pts\/\d+/.test(output)) return true;
-        child.stdin.write('echo answer-$((40+2)); tty\n');
+        if (/answer-42\r?\n/.test(terminal.output()) && /\/dev\/pts\/\d+/.test(terminal.output())) return true;
+        terminal.type('echo answer-$((40+2)); tty\n');
         await new Promise((r) => setTimeout(r, 500));
         return false;
       }, 'the shell to answer', 60_000).catch((error: Error) => {
-        throw new Error(`${error.message}; kubectl printed ${JSON.stringify(output)}`);
+        throw new Error(`${error.message}; kubectl printed ${JSON.stringify(terminal.output())}`);
       });
-      child.stdin.write('exit\n');
-      expect(await exited).toBe(0);
+      terminal.type('exit\n');
+      expect(await terminal.exited).toBe(0);
     } finally {
-      child.kill();
+      terminal.stop();
     }
     await eventually(async () => (await kubectl(kc, ['get', 'pod', 'shell'])).code !== 0, 'the pod to be deleted');
   });
