@@ -180,5 +180,13 @@ describe('node proxy image', () => {
       expect(text).not.toContain('10.251.0.20/32');
       expect(text).toContain(`${dnsIp}/32`);
     });
+
+    // Last: it ends the proxy. A killed Kubelab cuts the connection the same way.
+    it('exits when the host that attached to it goes away, leaving no addresses held', async () => {
+      attach.destroy();
+      const exited = (await proxy.wait()) as { StatusCode: number };
+      expect(exited.StatusCode).toBe(0);
+      expect((await proxy.inspect()).State.Running).toBe(false);
+    });
   });
 });

@@ -52,7 +52,7 @@ describe('proxyContainerSpec', () => {
       Image: 'kubelab/proxy:abc',
       OpenStdin: true,
       AttachStdin: true,
-      StdinOnce: false,
+      StdinOnce: true,
       Tty: false,
       HostConfig: { NetworkMode: 'kubelab-pods', CapAdd: ['NET_ADMIN'] },
     });

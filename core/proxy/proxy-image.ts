@@ -219,7 +219,7 @@ export function proxyContainerName(node: string, clusterId = ''): string {
 
 /**
  * How a node proxy container is made. The host talks to it only over stdin/stdout
- * (Docker attach, no TTY), so stdin stays open; NET_ADMIN lets it put the ClusterIPs on
+ * (Docker attach, no TTY), so stdin is open until that host detaches; NET_ADMIN lets it put the ClusterIPs on
  * its eth0. Attach before starting it, and make a fresh one for every new attach: the
  * link has no resynchronisation (see mux-protocol.ts).
  */
@@ -237,7 +237,9 @@ export function proxyContainerSpec(options: { node: string; image: string; clust
     AttachStdin: true,
     AttachStdout: true,
     AttachStderr: true,
-    StdinOnce: false,
+    // Stdin closes when the attached host goes (even killed -9): the proxy exits instead
+    // of holding the ClusterIPs and the DNS address for a Kubelab that no longer runs.
+    StdinOnce: true,
     Tty: false,
     HostConfig: {
       NetworkMode: options.network ?? PROXY_NETWORK,
