@@ -7,7 +7,8 @@ import { createLogger, type Logger } from '../log/logger.ts';
 import { withImageSideload } from '../nodes/image-sideload.ts';
 import { MuxLink, type LogEntry } from './mux-protocol.ts';
 import { ensurePodNetwork, podNetworkSettings, POD_NETWORK_NAME } from './pod-network.ts';
-import { ensureProxyImage, proxyContainerName, proxyContainerSpec } from './proxy-image.ts';
+import { ensureProxyImage, otherClusterProxy, proxyContainerName, proxyContainerSpec, PROXY_CONTAINER_ROLE } from './proxy-image.ts';
+import { LABELS } from '../agent/container-runtime.ts';
 import type { NodeProxyRunnerHooks, NodeProxyRunnerLike } from './service-proxy.ts';
 import { imagePresent } from '../nodes/node-image.ts';
 
@@ -175,6 +176,16 @@ class NodeProxyInstance {
   private async runOnce(): Promise<void> {
     const { node, docker } = this;
     this.onHostDaemon = await this.runner.sameDaemonAsHost(docker);
+    const proxies = await docker.listContainers({ filters: { label: [`${LABELS.role}=${PROXY_CONTAINER_ROLE}`], status: ['running'] } });
+    const other = otherClusterProxy(proxies, this.runner.clusterId);
+    if (other) {
+      // Retried with back-off by loop(): once the other Kubelab stops, its proxy exits and this one starts.
+      throw new Error(
+        `another Kubelab cluster runs a node proxy on this node's Docker daemon (container ${other.Names?.[0]?.replace(/^\//, '') ?? other.Id.slice(0, 12)}): ` +
+          'their Service addresses and cluster DNS would collide, so Services on this node wait until it stops. ' +
+          'Stop the other Kubelab, or give this one its own daemon (a lab node)',
+      );
+    }
     const image = await this.runner.imageOn(docker, this.onHostDaemon);
     await ensurePodNetwork(docker, podNetworkSettings(this.podCidr), this.runner.log);
     const name = proxyContainerName(node, this.runner.clusterId);

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { LABELS } from '../agent/container-runtime.ts';
-import { parseLddOutput, proxyContainerSpec, proxyImageChanges, proxyImageRef, type ImageFile } from './proxy-image.ts';
+import type Dockerode from 'dockerode';
+import { otherClusterProxy, parseLddOutput, proxyContainerSpec, proxyImageChanges, proxyImageRef, type ImageFile } from './proxy-image.ts';
 
 describe('parseLddOutput', () => {
   it('lists libraries and the loader, not the vDSO', () => {
@@ -57,5 +58,17 @@ describe('proxyContainerSpec', () => {
       HostConfig: { NetworkMode: 'kubelab-pods', CapAdd: ['NET_ADMIN'] },
     });
     expect(spec.Labels).toMatchObject({ [LABELS.node]: 'lab-1', [LABELS.cluster]: 'c1d2e3f4-5678', [LABELS.role]: 'proxy' });
+  });
+});
+
+describe('otherClusterProxy', () => {
+  const proxy = (name: string, cluster: string | undefined, state = 'running') =>
+    ({ Id: name, Names: [`/${name}`], State: state, Labels: { [LABELS.role]: 'proxy', ...(cluster ? { [LABELS.cluster]: cluster } : {}) } }) as unknown as Dockerode.ContainerInfo;
+
+  it("finds a running proxy of another cluster, never this cluster's own or a stopped one", () => {
+    expect(otherClusterProxy([proxy('mine', 'cluster-a')], 'cluster-a')).toBeUndefined();
+    expect(otherClusterProxy([proxy('old', 'cluster-b', 'exited')], 'cluster-a')).toBeUndefined();
+    expect(otherClusterProxy([proxy('mine', 'cluster-a'), proxy('theirs', 'cluster-b')], 'cluster-a')?.Id).toBe('theirs');
+    expect(otherClusterProxy([proxy('unlabelled', undefined)], 'cluster-a')?.Id).toBe('unlabelled');
   });
 });

@@ -218,6 +218,18 @@ export function proxyContainerName(node: string, clusterId = ''): string {
 }
 
 /**
+ * The running node proxy of another Kubelab cluster among `containers` (from Docker's
+ * container list), if any. Every cluster's proxy holds the same DNS address and draws
+ * ClusterIPs from the same range on the daemon's one `kubelab-pods` network, so two
+ * would answer for each other's addresses: the first one keeps the daemon.
+ */
+export function otherClusterProxy(containers: readonly Dockerode.ContainerInfo[], clusterId: string): Dockerode.ContainerInfo | undefined {
+  return containers.find(
+    (c) => c.State === 'running' && c.Labels?.[LABELS.role] === PROXY_CONTAINER_ROLE && (c.Labels?.[LABELS.cluster] ?? '') !== clusterId,
+  );
+}
+
+/**
  * How a node proxy container is made. The host talks to it only over stdin/stdout
  * (Docker attach, no TTY), so stdin is open until that host detaches; NET_ADMIN lets it put the ClusterIPs on
  * its eth0. Attach before starting it, and make a fresh one for every new attach: the
