@@ -500,12 +500,11 @@ export class DockerRuntime implements ContainerRuntime {
     if (options.stdin && !inspect.Config.OpenStdin) {
       throw new RuntimeError('this container was not created with stdin open: set "stdin: true" on the container to attach to its input', 'other');
     }
-    const stdin = options.stdin && inspect.Config.OpenStdin;
     const connection = (await this.call(() =>
-      container.attach({ stream: true, stdin, stdout: true, stderr: true, hijack: true }),
+      container.attach({ stream: true, stdin: options.stdin, stdout: true, stderr: true, hijack: true }),
     )) as HijackedConnection;
     return this.sessionOver(id, connection, {
-      stdin,
+      stdin: options.stdin,
       tty: inspect.Config.Tty,
       resize: (w, h) => container.resize({ w, h }),
       exitCode: async () => 0,

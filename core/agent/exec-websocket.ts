@@ -78,8 +78,8 @@ export function failureStatus(message: string): Record<string, unknown> {
 }
 
 /**
- * Runs one exec or attach over an accepted WebSocket: starts (or attaches to) the process with `start`, relays
- * the channels, reports how it ended, and closes the socket normally (which is how
+ * Runs one exec or attach over an accepted WebSocket: starts (or attaches to) the
+ * process with `start`, relays the channels, reports how it ended, and closes the socket normally (which is how
  * the client learns that stdout and stderr are complete). Resolves when done.
  */
 export async function serveRemoteCommand(
