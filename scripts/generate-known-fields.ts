@@ -9,33 +9,19 @@
 // (`"core/v1#Container"`), an array (`"[]<ref>"`), a string-keyed map (`"{}<ref>"`),
 // or `"*"` for anything whose inside is never checked (scalars, unions, RawExtension).
 import { writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import type { KnownFieldsData } from '../core/api/known-fields.ts';
-import { RESOURCES, apiVersionOf, type ResourceInfo } from '../core/api/resource-catalog.ts';
+import { RESOURCES, type ResourceInfo } from '../core/api/resource-catalog.ts';
+import { kindsProgram, moduleOfFile, renderOneEntryPerLine } from './kubernetes-types-program.ts';
 
 export const KNOWN_FIELDS_PATH = fileURLToPath(new URL('../core/api/generated/known-fields.json', import.meta.url));
 
 const FREE_FORM = '*';
 
-const typesRoot = dirname(createRequire(import.meta.url).resolve('kubernetes-types/package.json'));
-
-/** `apps` -> apps/v1, `storage.k8s.io` -> storage/v1, core group -> core/v1. */
-function moduleOf(info: ResourceInfo): string {
-  const groupDir = info.group ? info.group.split('.')[0] : 'core';
-  return `${groupDir}/${info.version}`;
-}
-
-function moduleOfFile(fileName: string): string {
-  return relative(typesRoot, fileName).replace(/\\/g, '/').replace(/\.d\.ts$/, '');
-}
-
 export function generateKnownFields(resources: readonly ResourceInfo[] = RESOURCES): KnownFieldsData {
-  const rootFiles = [...new Set(resources.map((r) => join(typesRoot, `${moduleOf(r)}.d.ts`)))];
-  const program = ts.createProgram(rootFiles, { strict: true, noEmit: true, types: [] });
-  const checker = program.getTypeChecker();
+  const { checker, kinds } = kindsProgram(resources);
   const types: KnownFieldsData['types'] = {};
   const roots: KnownFieldsData['roots'] = {};
 
@@ -80,16 +66,9 @@ export function generateKnownFields(resources: readonly ResourceInfo[] = RESOURC
     }
   }
 
-  for (const info of resources) {
-    const fileName = join(typesRoot, `${moduleOf(info)}.d.ts`);
-    const sourceFile = program.getSourceFile(fileName);
-    if (!sourceFile) throw new Error(`${apiVersionOf(info)} ${info.kind}: no ${fileName} in kubernetes-types`);
-    const declaration = sourceFile.statements
-      .filter(ts.isInterfaceDeclaration)
-      .find((statement) => statement.name.text === info.kind);
-    if (!declaration) throw new Error(`${apiVersionOf(info)} ${info.kind}: no interface ${info.kind} in ${fileName}`);
+  for (const { key, declaration } of kinds) {
     visitInterface(declaration);
-    roots[`${apiVersionOf(info)}/${info.kind}`] = interfaceRef(declaration);
+    roots[key] = interfaceRef(declaration);
   }
 
   const sortedTypes: KnownFieldsData['types'] = {};
@@ -99,9 +78,7 @@ export function generateKnownFields(resources: readonly ResourceInfo[] = RESOURC
 
 /** One line per type keeps the file small and its diffs readable. */
 export function renderKnownFields(data: KnownFieldsData): string {
-  const typeLines = Object.entries(data.types).map(([ref, fields]) => `    ${JSON.stringify(ref)}: ${JSON.stringify(fields)}`);
-  const rootLines = Object.entries(data.roots).map(([key, ref]) => `    ${JSON.stringify(key)}: ${JSON.stringify(ref)}`);
-  return `{\n  "types": {\n${typeLines.join(',\n')}\n  },\n  "roots": {\n${rootLines.join(',\n')}\n  }\n}\n`;
+  return renderOneEntryPerLine({ types: data.types, roots: data.roots });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

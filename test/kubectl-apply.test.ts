@@ -218,6 +218,18 @@ describe('kubectl against kubelab serve', () => {
     expect(solo.spec.containers[0]).toMatchObject({ env: [{ name: 'GREETING', value: 'hello' }], args: ['sleep', '3600'] });
   });
 
+  it("kubectl explain shows Kubernetes' own field documentation", async () => {
+    const strategy = await kubectlOk(kc, ['explain', 'deployment.spec.strategy']);
+    expect(strategy).toMatch(/FIELD:\s+strategy <DeploymentStrategy>/);
+    expect(strategy).toContain('The deployment strategy to use to replace existing pods with new ones.');
+    expect(strategy).toMatch(/rollingUpdate\s+<RollingUpdateDeployment>/);
+    const limits = await kubectlOk(kc, ['explain', 'pod.spec.containers.resources.limits']);
+    expect(limits).toContain('FIELD: limits <map[string]Quantity>');
+    expect(await kubectlOk(kc, ['explain', 'svc.spec.ports.targetPort'])).toContain('FIELD: targetPort <IntOrString>');
+    const recursive = await kubectlOk(kc, ['explain', 'cronjob', '--recursive']);
+    expect(recursive).toMatch(/schedule\s+<string> -required-/);
+  });
+
   it('get -w prints a change made by another client', async () => {
     // kubectl prints the header with the first row, so the list must not be empty.
     await kubectlOk(kc, ['apply', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: early-bird\n  namespace: shop\n');

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import schemasJson from '../api/generated/openapi-schemas.json' with { type: 'json' };
 import { RESOURCES, apiVersionOf, groupVersions, type ResourceInfo } from '../api/resource-catalog.ts';
 import { KUBERNETES_VERSION } from './discovery.ts';
 
@@ -6,8 +7,11 @@ import { KUBERNETES_VERSION } from './discovery.ts';
 // to learn whether the server validates fields itself (the `fieldValidation` query
 // parameter on each kind's PATCH operation); when it does, kubectl sends
 // fieldValidation=Strict and leaves validation to us instead of failing for want
-// of a schema. Schemas of the kinds are not published (yet): kubectl then computes
-// strategic merge patches from its own compiled-in types, as it does for built-ins.
+// of a schema. The kinds' schemas, with Kubernetes' descriptions (generated from
+// kubernetes-types by scripts/generate-openapi-schemas.ts), are what `kubectl explain`
+// shows. PATCH operations declare no request body on purpose: kubectl then computes
+// strategic merge patches from its own compiled-in types, which carry the merge keys
+// these schemas lack.
 
 const WRITE_PARAMETERS = [
   { name: 'dryRun', in: 'query', description: 'When present ("All"), the request is validated but not persisted.', schema: { type: 'string', uniqueItems: true } },
@@ -43,22 +47,60 @@ function operationsFor(info: ResourceInfo) {
   };
 }
 
-export function openApiV3Document(group: string, version: string): object {
-  const paths = Object.assign({}, ...RESOURCES.filter((r) => r.group === group && r.version === version).map(operationsFor));
-  return {
-    openapi: '3.0.0',
-    info: { title: 'Kubernetes', version: KUBERNETES_VERSION.gitVersion },
-    paths,
-    components: { schemas: {} },
+type Schema = Record<string, unknown>;
+const SCHEMAS = (schemasJson as { schemas: Record<string, Schema> }).schemas;
+const SCHEMA_ROOTS = (schemasJson as { roots: Record<string, string> }).roots;
+
+/** The schemas a group version's kinds use: each kind's own (marked with its GVK) and every type it refers to. */
+function schemasFor(resources: readonly ResourceInfo[]): Record<string, Schema> {
+  const found: Record<string, Schema> = {};
+  const visit = (name: string): void => {
+    if (name in found || !SCHEMAS[name]) return;
+    found[name] = SCHEMAS[name];
+    JSON.stringify(SCHEMAS[name], (key, value) => {
+      if (key === '$ref' && typeof value === 'string') visit(value.slice('#/components/schemas/'.length));
+      return value;
+    });
   };
+  for (const info of resources) {
+    const name = SCHEMA_ROOTS[`${apiVersionOf(info)}/${info.kind}`];
+    if (!name) continue;
+    visit(name);
+    found[name] = { ...found[name], 'x-kubernetes-group-version-kind': [{ group: info.group, version: info.version, kind: info.kind }] };
+  }
+  return Object.fromEntries(Object.entries(found).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+// Built once per group version: the documents are large and never change while serving.
+const documents = new Map<string, { document: object; hash: string }>();
+
+function documentFor(group: string, version: string): { document: object; hash: string } {
+  const key = gvPath(group, version);
+  let entry = documents.get(key);
+  if (!entry) {
+    const resources = RESOURCES.filter((r) => r.group === group && r.version === version);
+    const document = {
+      openapi: '3.0.0',
+      info: { title: 'Kubernetes', version: KUBERNETES_VERSION.gitVersion },
+      paths: Object.assign({}, ...resources.map(operationsFor)),
+      components: { schemas: schemasFor(resources) },
+    };
+    const hash = createHash('sha512').update(JSON.stringify(document)).digest('hex').slice(0, 32).toUpperCase();
+    entry = { document, hash };
+    documents.set(key, entry);
+  }
+  return entry;
+}
+
+export function openApiV3Document(group: string, version: string): object {
+  return documentFor(group, version).document;
 }
 
 /** The index kubectl reads first: one entry per group version, with a content hash for caching. */
 export function openApiV3Index(): object {
   const paths: Record<string, { serverRelativeURL: string }> = {};
   for (const { group, version } of groupVersions()) {
-    const hash = createHash('sha512').update(JSON.stringify(openApiV3Document(group, version))).digest('hex').slice(0, 32).toUpperCase();
-    paths[gvPath(group, version)] = { serverRelativeURL: `/openapi/v3/${gvPath(group, version)}?hash=${hash}` };
+    paths[gvPath(group, version)] = { serverRelativeURL: `/openapi/v3/${gvPath(group, version)}?hash=${documentFor(group, version).hash}` };
   }
   return { paths };
 }
