@@ -231,9 +231,9 @@ export function otherClusterProxy(containers: readonly Dockerode.ContainerInfo[]
 
 /**
  * How a node proxy container is made. The host talks to it only over stdin/stdout
- * (Docker attach, no TTY), so stdin is open until that host detaches; NET_ADMIN lets it put the ClusterIPs on
- * its eth0. Attach before starting it, and make a fresh one for every new attach: the
- * link has no resynchronisation (see mux-protocol.ts).
+ * (Docker attach, no TTY), so stdin is open until that host detaches; NET_ADMIN lets it
+ * put the ClusterIPs on its eth0. Attach before starting it, and make a fresh one for
+ * every new attach: the link has no resynchronisation (see mux-protocol.ts).
  */
 export function proxyContainerSpec(options: { node: string; image: string; clusterId: string; network?: string }): Dockerode.ContainerCreateOptions {
   return {
