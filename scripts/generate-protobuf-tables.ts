@@ -50,6 +50,7 @@ const OUTPUTS: Record<string, { proto: string; exportName: string }[]> = {
   'schema-policy.ts': [{ proto: 'k8s.io/api/policy/v1/generated.proto', exportName: 'policyV1Schema' }],
   'schema-storage.ts': [{ proto: 'k8s.io/api/storage/v1/generated.proto', exportName: 'storageV1Schema' }],
   'schema-authentication.ts': [{ proto: 'k8s.io/api/authentication/v1/generated.proto', exportName: 'authenticationV1Schema' }],
+  'schema-authorization.ts': [{ proto: 'k8s.io/api/authorization/v1/generated.proto', exportName: 'authorizationV1Schema' }],
 };
 
 /** Decoded by hand in well-known-types.ts: their JSON form is not their message form. */
@@ -61,6 +62,7 @@ const WELL_KNOWN = new Set([
   'meta.v1.FieldsV1',
   'meta.v1.Verbs',
   'authentication.v1.ExtraValue',
+  'authorization.v1.ExtraValue',
 ]);
 
 const SCALARS: Record<number, string> = { 1: 'double', 2: 'float', 3: 'int64', 4: 'uint64', 5: 'int32', 8: 'bool', 9: 'string', 12: 'bytes', 13: 'uint32' };

@@ -230,6 +230,14 @@ describe('kubectl against kubelab serve', () => {
     expect(recursive).toMatch(/schedule\s+<string> -required-/);
   });
 
+  it('kubectl auth can-i and auth whoami answer for the one user, the token holder', async () => {
+    expect((await kubectlOk(kc, ['auth', 'can-i', 'delete', 'nodes'])).trim()).toBe('yes');
+    expect((await kubectlOk(kc, ['auth', 'can-i', '--list'])).split('\n')[1]).toMatch(/^\*\.\*\s+\[\]\s+\[\]\s+\[\*\]/);
+    const whoami = await kubectlOk(kc, ['auth', 'whoami']);
+    expect(whoami).toMatch(/Username\s+kubelab-admin/);
+    expect(whoami).toMatch(/Groups\s+\[system:masters system:authenticated\]/);
+  });
+
   it('get -w prints a change made by another client', async () => {
     // kubectl prints the header with the first row, so the list must not be empty.
     await kubectlOk(kc, ['apply', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: early-bird\n  namespace: shop\n');

@@ -14,6 +14,7 @@ import { mediaType, parseJson, readBody, readObjectBody, writeError, writeJson, 
 import { isWatchRequest, parseListQuery } from './list-query.ts';
 import { isMetricsApiPath, MetricsApi } from './metrics-api.ts';
 import { openApiV3Document, openApiV3Index, parseOpenApiV3Path } from './openapi.ts';
+import { isSelfSubjectReviewPath, serveSelfSubjectReview } from './self-subject-reviews.ts';
 import { bindPod } from './pod-binding.ts';
 import { isPodStreamSubresource, PodStreams } from './pod-streams.ts';
 import { isRendererPath, serveRendererAsset } from './renderer-assets.ts';
@@ -131,6 +132,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     }
 
     if (isMetricsApiPath(path)) return metricsApi.serve(res, method, path, url.searchParams);
+    if (isSelfSubjectReviewPath(path)) return serveSelfSubjectReview(req, res, method, path);
     const parsed = parseResourcePath(path);
     if (parsed.kind === 'resource') return handleResource(req, res, method, parsed.request, url.searchParams);
     if (parsed.kind === 'unknown-resource') {

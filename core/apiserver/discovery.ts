@@ -1,5 +1,6 @@
 import { RESOURCES, apiVersionOf, groupVersions, verbsOf, type ResourceInfo } from '../api/resource-catalog.ts';
 import { METRICS_GROUP, METRICS_VERSION, metricsApiResourceList } from './metrics-api.ts';
+import { selfSubjectReviewGroupVersions, selfSubjectReviewResourceList } from './self-subject-reviews.ts';
 
 // Discovery documents in their plain (non-aggregated) form. kubectl asks for the
 // aggregated form first and falls back to these when the answer is plain JSON.
@@ -30,6 +31,8 @@ export function apiGroupList() {
   }
   // Served by metrics-api.ts rather than the resource registry (metrics-server's group in Kubernetes).
   groups.set(METRICS_GROUP, [METRICS_VERSION]);
+  // Review-only groups (kubectl auth can-i, auth whoami), served by self-subject-reviews.ts.
+  for (const { group, version } of selfSubjectReviewGroupVersions()) groups.set(group, [...new Set([...(groups.get(group) ?? []), version])]);
   return {
     kind: 'APIGroupList',
     apiVersion: 'v1',
@@ -44,20 +47,22 @@ export function apiGroup(name: string, versions: string[] = versionsOf(name)) {
 
 function versionsOf(group: string): string[] {
   if (group === METRICS_GROUP) return [METRICS_VERSION];
-  return [...new Set(RESOURCES.filter((r) => r.group === group).map((r) => r.version))];
+  const reviews = selfSubjectReviewGroupVersions().filter((gv) => gv.group === group);
+  return [...new Set([...RESOURCES.filter((r) => r.group === group), ...reviews].map((r) => r.version))];
 }
 
 export function hasGroup(group: string): boolean {
-  return group === METRICS_GROUP || RESOURCES.some((r) => r.group === group);
+  return versionsOf(group).length > 0;
 }
 
 export function hasGroupVersion(group: string, version: string): boolean {
-  if (group === METRICS_GROUP) return version === METRICS_VERSION;
-  return RESOURCES.some((r) => r.group === group && r.version === version);
+  return versionsOf(group).includes(version);
 }
 
 export function apiResourceList(group: string, version: string) {
   if (group === METRICS_GROUP) return metricsApiResourceList();
+  const reviews = selfSubjectReviewResourceList(group, version);
+  if (reviews) return reviews;
   const resources = RESOURCES.filter((r) => r.group === group && r.version === version).flatMap(discoveryEntries);
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf({ group, version }), resources };
 }

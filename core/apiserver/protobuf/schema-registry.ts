@@ -11,6 +11,7 @@ import { autoscalingV1Schema, autoscalingV2Schema } from './schema-autoscaling.t
 import { policyV1Schema } from './schema-policy.ts';
 import { storageV1Schema } from './schema-storage.ts';
 import { authenticationV1Schema } from './schema-authentication.ts';
+import { authorizationV1Schema } from './schema-authorization.ts';
 import { WELL_KNOWN_TYPES } from './well-known-types.ts';
 
 export type ScalarType = 'string' | 'bool' | 'bytes' | 'int32' | 'int64' | 'uint32' | 'uint64' | 'double' | 'float';
@@ -41,6 +42,7 @@ const API_VERSIONS: Record<string, string> = {
   'policy.v1': 'policy/v1',
   'storage.v1': 'storage.k8s.io/v1',
   'authentication.v1': 'authentication.k8s.io/v1',
+  'authorization.v1': 'authorization.k8s.io/v1',
   'meta.v1': 'meta.k8s.io/v1',
 };
 
@@ -66,6 +68,7 @@ const TABLES: readonly SchemaTable[] = [
   policyV1Schema,
   storageV1Schema,
   authenticationV1Schema,
+  authorizationV1Schema,
 ];
 
 const SCALARS = new Set<string>(['string', 'bool', 'bytes', 'int32', 'int64', 'uint32', 'uint64', 'double', 'float']);

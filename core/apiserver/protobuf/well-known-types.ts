@@ -161,6 +161,7 @@ export const WELL_KNOWN_TYPES: ReadonlyMap<string, WellKnownDecoder> = new Map<s
   ['meta.v1.FieldsV1', decodeFieldsV1],
   ['meta.v1.Verbs', decodeStringList],
   ['authentication.v1.ExtraValue', decodeStringList],
+  ['authorization.v1.ExtraValue', decodeStringList],
   ['resource.Quantity', decodeQuantity],
   ['intstr.IntOrString', decodeIntOrString],
   ['runtime.RawExtension', decodeRawExtension],
