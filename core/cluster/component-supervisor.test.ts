@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { eventually } from '../controllers/workload-test-support.ts';
 import { ComponentSupervisor } from './component-supervisor.ts';
 
 // A worker that reports the data it was launched with as its one action, then idles.
@@ -11,16 +12,6 @@ const REPORTING_WORKER = new URL(
   `)}`,
 );
 
-async function until<T>(read: () => T | undefined, what: string): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('ComponentSupervisor', () => {
   let supervisor: ComponentSupervisor | undefined;
   afterEach(async () => supervisor?.stop());
@@ -30,9 +21,9 @@ describe('ComponentSupervisor', () => {
     let launches = 0;
     supervisor.start('controller-manager-1', 'controller-manager', REPORTING_WORKER, () => ({ identity: `run-${++launches}` }));
     const info = () => supervisor!.list()[0];
-    await until(() => info().recentActions[0], 'the first run to report');
+    await eventually(() => info().recentActions[0], 10_000, 20); // the first run reports
     expect(await supervisor.terminate('controller-manager-1')).toBe(true);
-    await until(() => info().recentActions[1], 'the restarted run to report');
+    await eventually(() => info().recentActions[1], 10_000, 20); // the restarted run reports
     expect(info().recentActions.map((a) => a.action)).toEqual(['run-1', 'run-2']);
     expect(info().restarts).toBe(1);
     expect(info().state).toBe('running');
