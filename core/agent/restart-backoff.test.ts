@@ -18,6 +18,18 @@ describe('RestartBackoff', () => {
     now += 1000;
     expect(backoff.recordFailure('c', now, 600_000)).toBe(10_000);
   });
+  it('runs the back-off from when a late-noticed failure is recorded, so it is never skipped', () => {
+    let now = 1_000_000;
+    const backoff = new RestartBackoff({ baseMs: 1000, maxMs: 20_000, resetMs: 60_000, now: () => now });
+    const exitedAt = now - 3000; // the agent sees the exit three seconds after it happened
+    expect(backoff.recordFailure('c', exitedAt)).toBe(1000);
+    expect(backoff.remainingMs('c')).toBe(1000);
+    now += 500;
+    expect(backoff.recordFailure('c', exitedAt)).toBe(1000);
+    expect(backoff.remainingMs('c')).toBe(500);
+    now += 500;
+    expect(backoff.remainingMs('c')).toBe(0);
+  });
   it('formats delays like the kubelet', () => {
     expect(formatBackoff(20_000)).toBe('20s');
     expect(formatBackoff(80_000)).toBe('1m20s');

@@ -26,15 +26,18 @@ export class RestartBackoff {
   }
 
   /**
-   * Records a failure observed at `failedAt` (default now) and returns the delay it imposes.
+   * Records a failure that happened at `failedAt` (default now) and returns the delay it imposes.
    * Calling again for the same failure (same failedAt) does not double the delay.
+   * The back-off runs from when the failure is first recorded if that is later than
+   * failedAt: an exit a busy (or restarted) agent notices late still shows as back-off
+   * for the whole delay, instead of the container coming back before anyone saw it die.
    */
   recordFailure(key: string, failedAt = this.now(), ranForMs = 0): number {
     const entry = this.entries.get(key);
     if (entry && entry.lastFailureAt === failedAt) return entry.delayMs;
     const stale = !entry || failedAt - entry.lastFailureAt > this.options.resetMs || ranForMs >= this.options.resetMs;
     const delayMs = stale ? this.options.baseMs : Math.min(entry.delayMs * 2, this.options.maxMs);
-    this.entries.set(key, { delayMs, until: failedAt + delayMs, lastFailureAt: failedAt });
+    this.entries.set(key, { delayMs, until: Math.max(failedAt, this.now()) + delayMs, lastFailureAt: failedAt });
     return delayMs;
   }
 
