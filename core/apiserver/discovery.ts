@@ -1,9 +1,30 @@
 import { RESOURCES, apiVersionOf, groupVersions, verbsOf, type ResourceInfo } from '../api/resource-catalog.ts';
-import { METRICS_GROUP, METRICS_VERSION, metricsApiResourceList } from './metrics-api.ts';
-import { selfSubjectReviewGroupVersions, selfSubjectReviewResourceList } from './self-subject-reviews.ts';
+import { METRICS_DISCOVERY } from './metrics-api.ts';
+import { SELF_SUBJECT_REVIEW_DISCOVERY } from './self-subject-reviews.ts';
 
 // Discovery documents in their plain (non-aggregated) form. kubectl asks for the
 // aggregated form first and falls back to these when the answer is plain JSON.
+
+/** One entry of an APIResourceList. */
+export interface DiscoveryResource {
+  name: string;
+  singularName: string;
+  namespaced: boolean;
+  kind: string;
+  verbs: string[];
+}
+
+/** A group version served by its own module rather than through the resource catalog. */
+export interface ExtraGroupVersion {
+  group: string;
+  version: string;
+  resources: DiscoveryResource[];
+}
+
+const EXTRA_GROUP_VERSIONS: readonly ExtraGroupVersion[] = [METRICS_DISCOVERY, ...SELF_SUBJECT_REVIEW_DISCOVERY];
+
+/** Every served group version: the catalog's, then the extra ones. */
+const allGroupVersions = () => [...groupVersions(), ...EXTRA_GROUP_VERSIONS];
 
 export const KUBERNETES_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-kubelab' };
 
@@ -25,14 +46,10 @@ export function coreApiVersions() {
 
 export function apiGroupList() {
   const groups = new Map<string, string[]>();
-  for (const { group, version } of groupVersions()) {
+  for (const { group, version } of allGroupVersions()) {
     if (!group) continue;
-    groups.set(group, [...(groups.get(group) ?? []), version]);
+    groups.set(group, [...new Set([...(groups.get(group) ?? []), version])]);
   }
-  // Served by metrics-api.ts rather than the resource registry (metrics-server's group in Kubernetes).
-  groups.set(METRICS_GROUP, [METRICS_VERSION]);
-  // Review-only groups (kubectl auth can-i, auth whoami), served by self-subject-reviews.ts.
-  for (const { group, version } of selfSubjectReviewGroupVersions()) groups.set(group, [...new Set([...(groups.get(group) ?? []), version])]);
   return {
     kind: 'APIGroupList',
     apiVersion: 'v1',
@@ -46,9 +63,7 @@ export function apiGroup(name: string, versions: string[] = versionsOf(name)) {
 }
 
 function versionsOf(group: string): string[] {
-  if (group === METRICS_GROUP) return [METRICS_VERSION];
-  const reviews = selfSubjectReviewGroupVersions().filter((gv) => gv.group === group);
-  return [...new Set([...RESOURCES.filter((r) => r.group === group), ...reviews].map((r) => r.version))];
+  return [...new Set(allGroupVersions().filter((gv) => gv.group === group).map((gv) => gv.version))];
 }
 
 export function hasGroup(group: string): boolean {
@@ -60,10 +75,8 @@ export function hasGroupVersion(group: string, version: string): boolean {
 }
 
 export function apiResourceList(group: string, version: string) {
-  if (group === METRICS_GROUP) return metricsApiResourceList();
-  const reviews = selfSubjectReviewResourceList(group, version);
-  if (reviews) return reviews;
-  const resources = RESOURCES.filter((r) => r.group === group && r.version === version).flatMap(discoveryEntries);
+  const extra = EXTRA_GROUP_VERSIONS.find((gv) => gv.group === group && gv.version === version);
+  const resources = extra ? extra.resources : RESOURCES.filter((r) => r.group === group && r.version === version).flatMap(discoveryEntries);
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf({ group, version }), resources };
 }
 

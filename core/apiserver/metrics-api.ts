@@ -8,6 +8,7 @@ import type { PodMetrics } from '../agent/node-agent.ts';
 import type { Logger } from '../log/logger.ts';
 import { writeJson } from './http-io.ts';
 import { isWatchRequest, parseListQuery } from './list-query.ts';
+import type { ExtraGroupVersion } from './discovery.ts';
 import type { ResourceService } from './resource-service.ts';
 
 // metrics.k8s.io/v1beta1, which metrics-server serves in Kubernetes through API
@@ -27,18 +28,15 @@ const NODES = findByKind('v1', 'Node') as ResourceInfo;
 const PODS = findByKind('v1', 'Pod') as ResourceInfo;
 const KUBELET_TIMEOUT_MS = 5000;
 
-export function metricsApiResourceList() {
-  const verbs = ['get', 'list'];
-  return {
-    kind: 'APIResourceList',
-    apiVersion: 'v1',
-    groupVersion: API_VERSION,
-    resources: [
-      { name: 'nodes', singularName: '', namespaced: false, kind: 'NodeMetrics', verbs },
-      { name: 'pods', singularName: '', namespaced: true, kind: 'PodMetrics', verbs },
-    ],
-  };
-}
+/** Discovery's entry for metrics.k8s.io (metrics-server's group in Kubernetes). */
+export const METRICS_DISCOVERY: ExtraGroupVersion = {
+  group: METRICS_GROUP,
+  version: METRICS_VERSION,
+  resources: [
+    { name: 'nodes', singularName: '', namespaced: false, kind: 'NodeMetrics', verbs: ['get', 'list'] },
+    { name: 'pods', singularName: '', namespaced: true, kind: 'PodMetrics', verbs: ['get', 'list'] },
+  ],
+};
 
 export function isMetricsApiPath(path: string): boolean {
   return path.startsWith(`${PREFIX}/`);

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { badRequest, methodNotAllowed } from '../api/errors.ts';
+import type { ExtraGroupVersion } from './discovery.ts';
 import { readObjectBody, writeJson } from './http-io.ts';
 
 // What `kubectl auth can-i` (SelfSubjectAccessReview, SelfSubjectRulesReview) and
@@ -60,22 +61,15 @@ export function isSelfSubjectReviewPath(path: string): boolean {
   return REVIEWS.some((review) => pathOf(review) === path);
 }
 
-/** Group versions served here, for discovery. */
-export function selfSubjectReviewGroupVersions(): { group: string; version: string }[] {
-  return [...new Map(REVIEWS.map((r) => [`${r.group}/${r.version}`, { group: r.group, version: r.version }])).values()];
-}
-
-/** The APIResourceList of a group version served here, or undefined. */
-export function selfSubjectReviewResourceList(group: string, version: string) {
-  const reviews = REVIEWS.filter((r) => r.group === group && r.version === version);
-  if (reviews.length === 0) return undefined;
+/** Discovery's entries for the review groups, one per group version. */
+export const SELF_SUBJECT_REVIEW_DISCOVERY: ExtraGroupVersion[] = [...new Set(REVIEWS.map((r) => `${r.group}/${r.version}`))].map((groupVersion) => {
+  const reviews = REVIEWS.filter((r) => `${r.group}/${r.version}` === groupVersion);
   return {
-    kind: 'APIResourceList',
-    apiVersion: 'v1',
-    groupVersion: `${group}/${version}`,
+    group: reviews[0].group,
+    version: reviews[0].version,
     resources: reviews.map((r) => ({ name: r.plural, singularName: r.kind.toLowerCase(), namespaced: false, kind: r.kind, verbs: ['create'] })),
   };
-}
+});
 
 export async function serveSelfSubjectReview(req: IncomingMessage, res: ServerResponse, method: string, path: string): Promise<void> {
   const review = REVIEWS.find((r) => pathOf(r) === path)!;
