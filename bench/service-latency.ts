@@ -11,8 +11,10 @@
 
 import { execFile } from 'node:child_process';
 import { parseArgs, promisify } from 'node:util';
-import { eventually, kubectlOk } from '../test/support/kubectl.ts';
+import { kubectlOk } from '../test/support/kubectl.ts';
 import { KUBELAB_BIN, startServe } from '../test/support/kubelab-serve.ts';
+import { webServerManifest } from '../test/support/web-server-manifest.ts';
+import { eventually } from '../test/support/eventually.ts';
 
 const run = promisify(execFile);
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '200' }, 'no-lab-node': { type: 'boolean', default: false } } });
@@ -21,27 +23,6 @@ const requests = Number(values.requests);
 const serve = await startServe(undefined, ['--timings', 'lab']);
 const k = (...args: string[]) => kubectlOk(serve.kubeconfig, args);
 const apply = (yaml: string) => kubectlOk(serve.kubeconfig, ['apply', '-f', '-'], yaml);
-
-function server(name: string, node: string): string {
-  return `apiVersion: v1
-kind: Pod
-metadata: { name: ${name}, labels: { app: ${name} } }
-spec:
-  nodeName: ${node}
-  containers:
-    - name: httpd
-      image: kubelab/busybox:test
-      command: ['sh', '-c', 'mkdir -p /www && echo hello > /www/index.html && dd if=/dev/zero of=/www/big bs=1M count=32 2>/dev/null && httpd -f -p 8080 -h /www']
-      readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 }
----
-apiVersion: v1
-kind: Service
-metadata: { name: ${name} }
-spec:
-  selector: { app: ${name} }
-  ports: [{ port: 80, targetPort: 8080 }]
-`;
-}
 
 async function inClient(script: string): Promise<string> {
   return k('exec', 'client', '--', 'sh', '-c', script);
@@ -79,6 +60,8 @@ try {
     await run(process.execPath, [KUBELAB_BIN, 'node', 'create', lab, '--data-dir', serve.dataDir], { timeout: 300_000 });
     await eventually(async () => (await k('get', 'node', lab!, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')) === 'True', 'the lab node', 300_000);
   }
+  // The 32 MiB file is what throughput() downloads.
+  const server = (name: string, nodeName: string) => webServerManifest({ name, page: 'hello', nodeName, setup: 'dd if=/dev/zero of=/www/big bs=1M count=32 2>/dev/null' });
   await apply(server('near', local));
   if (lab) await apply(server('far', lab));
   await apply(`apiVersion: v1

@@ -2,8 +2,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { containersWithLabels } from './support/docker-cli.ts';
-import { eventually, kubectl, kubectlOk } from './support/kubectl.ts';
+import { kubectl, kubectlOk } from './support/kubectl.ts';
 import { startServe } from './support/kubelab-serve.ts';
+import { eventually } from './support/eventually.ts';
 
 // Issue 3 acceptance 7: kill -9 of `kubelab serve` with 10 running pods, then a restart:
 // the agent adopts the same containers (same IDs), creates no extra ones, and removes

@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiRequest, tokenOf } from './support/api-request.ts';
-import { eventually, kubectl, kubectlOk } from './support/kubectl.ts';
+import { kubectl, kubectlOk } from './support/kubectl.ts';
 import { KUBELAB_BIN, REPO_ROOT, startServe, type ServeProcess } from './support/kubelab-serve.ts';
+import { eventually } from './support/eventually.ts';
 
 // Issue 4 acceptance across several nodes (the local daemon plus lab nodes): placement
 // under LeastAllocated and MostAllocated, unschedulable pods and their explanation,

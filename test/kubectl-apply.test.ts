@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { eventually, kubectl, kubectlOk, kubectlStream } from './support/kubectl.ts';
+import { kubectl, kubectlOk, kubectlStream } from './support/kubectl.ts';
 import { startServe, type ServeProcess } from './support/kubelab-serve.ts';
+import { eventually } from './support/eventually.ts';
 
 // Acceptance 1 of the foundation: the everyday kubectl workflow against `kubelab serve`.
 

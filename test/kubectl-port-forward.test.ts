@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, kubectl, kubectlOk } from './support/kubectl.ts';
+import { kubectl, kubectlOk } from './support/kubectl.ts';
 import { startServe, type ServeProcess } from './support/kubelab-serve.ts';
+import { webServerManifest } from './support/web-server-manifest.ts';
+import { eventually } from './support/eventually.ts';
 
 // `kubectl port-forward` end to end: kubectl 1.32 (SPDY tunneled in a WebSocket, or SPDY
 // after the fallback) -> API server -> kubelet server -> the pod's port on the local daemon.
@@ -20,32 +22,7 @@ beforeAll(async () => {
     return names ? names.replace('node/', '') : '';
   }, 'the local node to register', 60_000);
   await k('wait', '--for=condition=Ready', `node/${node}`, '--timeout=60s');
-  await kubectlOk(
-    kc,
-    ['apply', '-f', '-'],
-    `apiVersion: v1
-kind: Pod
-metadata:
-  name: web
-  labels: { app: web }
-spec:
-  nodeName: ${node}
-  terminationGracePeriodSeconds: 1
-  containers:
-    - name: httpd
-      image: kubelab/busybox:test
-      command: ['sh', '-c', 'mkdir -p /www && echo forwarded-page > /www/index.html && exec httpd -f -p 8080 -h /www']
-      ports: [{ containerPort: 8080 }]
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: web
-spec:
-  selector: { app: web }
-  ports: [{ port: 80, targetPort: 8080 }]
-`,
-  );
+  await kubectlOk(kc, ['apply', '-f', '-'], webServerManifest({ name: 'web', page: 'forwarded-page', nodeName: node }));
   await k('wait', '--for=condition=Ready', 'pod/web', '--timeout=90s');
 }, 240_000);
 

@@ -15,9 +15,10 @@ import { loadOrCreateServingCerts } from '../core/cluster/serving-certs.ts';
 import { LowdbStore } from '../core/store/lowdb-store.ts';
 import { TEST_IMAGE, dockerAvailable } from './setup/docker-env.ts';
 import { apiRequest } from './support/api-request.ts';
-import { eventually, kubectl, kubectlOk, kubectlStream } from './support/kubectl.ts';
+import { kubectl, kubectlOk, kubectlStream } from './support/kubectl.ts';
 import { tempDataDir } from './support/kubelab-serve.ts';
 import { inTerminal } from './support/terminal.ts';
+import { eventually } from './support/eventually.ts';
 
 // `kubectl logs` and `kubectl exec` end to end: real kubectl over HTTPS to the API
 // server, proxied to the kubelet server, which reads and runs real Docker containers.

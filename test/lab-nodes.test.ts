@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker } from './support/docker-cli.ts';
-import { eventually, kubectl, kubectlOk, kubectlStream } from './support/kubectl.ts';
+import { kubectl, kubectlOk, kubectlStream } from './support/kubectl.ts';
 import { KUBELAB_BIN, REPO_ROOT, startServe, type ServeProcess } from './support/kubelab-serve.ts';
+import { eventually } from './support/eventually.ts';
 
 // Issue 3 acceptance 5 and 6: lab nodes (Docker-in-Docker) made with `kubelab node
 // create`, pods pinned to each run there, logs -f and exec work on them, and deleting a

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containersWithLabels, dockerEvents } from './support/docker-cli.ts';
-import { eventually, kubectl, kubectlOk } from './support/kubectl.ts';
+import { kubectl, kubectlOk } from './support/kubectl.ts';
 import { startServe, type ServeProcess } from './support/kubelab-serve.ts';
 import { inTerminal } from './support/terminal.ts';
+import { eventually } from './support/eventually.ts';
 
 // Issue 3 acceptance 1-4 and 8: pods become Docker containers on the local daemon,
 // with the behaviour a Kubernetes user expects from a kubelet. Everything goes through

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, kubectl, kubectlOk } from './support/kubectl.ts';
+import { kubectl, kubectlOk } from './support/kubectl.ts';
 import { KUBELAB_BIN, REPO_ROOT, startServe, type ServeProcess } from './support/kubelab-serve.ts';
+import { eventually } from './support/eventually.ts';
 
 // Issue 5 acceptance on the local node plus two lab nodes: Services reach their ready
 // pods by name from any node through the node proxies (round robin, readiness, scale

@@ -1,8 +1,8 @@
 import { afterAll, expect, it } from 'vitest';
 import { LABELS } from '../core/agent/container-runtime.ts';
 import { containersWithLabels } from './support/docker-cli.ts';
-import { eventually } from './support/kubectl.ts';
 import { startServe, type ServeProcess } from './support/kubelab-serve.ts';
+import { eventually } from './support/eventually.ts';
 
 // Two Kubelabs whose local node is the same Docker daemon. Their node proxies would hold
 // the same DNS address on the daemon's one pod network, so the first keeps it; the

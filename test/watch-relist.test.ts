@@ -9,8 +9,8 @@ import { Informer } from '../core/client/informer.ts';
 import { RestClient } from '../core/client/rest-client.ts';
 import { LowdbStore } from '../core/store/lowdb-store.ts';
 import { apiRequest } from './support/api-request.ts';
-import { eventually } from './support/kubectl.ts';
 import { tempDataDir } from './support/kubelab-serve.ts';
+import { eventually } from './support/eventually.ts';
 
 // Acceptance 5 of the foundation: a watch from a resourceVersion older than the
 // server's history gets 410 Gone, and an informer that meets it relists and ends up

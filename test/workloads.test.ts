@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containersWithLabels, docker } from './support/docker-cli.ts';
-import { eventually, kubectl, kubectlOk } from './support/kubectl.ts';
+import { kubectl, kubectlOk } from './support/kubectl.ts';
 import { startServe, type ServeProcess } from './support/kubelab-serve.ts';
+import { eventually } from './support/eventually.ts';
 
 // Issue 4 acceptance on the local node: self-healing, rolling updates and rollback,
 // Jobs and CronJobs, garbage collection and PVC-backed pods, through `kubelab serve`

@@ -105,22 +105,6 @@ export async function startTestCluster(): Promise<TestCluster> {
   };
 }
 
-/** Polls `check` until it returns a truthy value (10 s at most). */
-export async function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 export async function listPods(client: RestClient, namespace: string): Promise<PodObject[]> {
   return (await client.list<PodObject>(PODS, { namespace })).items;
 }

@@ -2,9 +2,10 @@ import type { CronJob, CronJobStatus, Job } from 'kubernetes-types/batch/v1.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../api/kube-object.ts';
 import { findByKind, type ResourceInfo } from '../api/resource-catalog.ts';
-import { eventReasons, eventually, ManualClock, startTestCluster, type TestCluster } from './batch-controller-test-env.ts';
+import { eventReasons, ManualClock, startTestCluster, type TestCluster } from './batch-controller-test-env.ts';
 import { CRONJOB_SCHEDULED_TIMESTAMP_ANNOTATION, createCronJobController, jobNameFor, mostRecentScheduleTime } from './cronjob-controller.ts';
 import { parseCronSchedule } from './cron-schedule-next.ts';
+import { eventually } from '../../test/support/eventually.ts';
 
 // No Job controller runs here: the test finishes Jobs itself by writing their status.
 

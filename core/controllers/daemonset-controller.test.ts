@@ -3,19 +3,9 @@ import type { Node } from 'kubernetes-types/core/v1.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../api/kube-object.ts';
 import { findByKind, type ResourceInfo } from '../api/resource-catalog.ts';
-import {
-  eventually,
-  finishTerminatingPods,
-  listPods,
-  NODES,
-  nodeObject,
-  setPodPhase,
-  startTestCluster,
-  type PodObject,
-  type RunningController,
-  type TestCluster,
-} from './batch-controller-test-env.ts';
+import { finishTerminatingPods, listPods, NODES, nodeObject, setPodPhase, startTestCluster, type PodObject, type RunningController, type TestCluster } from './batch-controller-test-env.ts';
 import { CONTROLLER_REVISION_HASH_LABEL, createDaemonSetController, nodeShouldRunDaemonPod } from './daemonset-controller.ts';
+import { eventually } from '../../test/support/eventually.ts';
 
 const DAEMONSETS = findByKind('apps/v1', 'DaemonSet') as ResourceInfo;
 

@@ -10,6 +10,7 @@ import type { RestClient } from '../client/rest-client.ts';
 import { LAB_CONTROLLER_SETTINGS } from './controller-settings.ts';
 import { horizontalPodAutoscalerController } from './horizontal-pod-autoscaler-controller.ts';
 import { silent, startTestCluster, TOKEN, type TestCluster } from './workload-test-support.ts';
+import { eventually } from '../../test/support/eventually.ts';
 
 // The HPA against an in-process API server whose metrics.k8s.io asks a kubelet server
 // serving usage the test sets. No ReplicaSet controller runs: the test makes the target's
@@ -74,16 +75,6 @@ afterAll(async () => {
   await kubelet?.close();
   await cluster?.close();
 });
-
-async function eventually<T>(check: () => Promise<T | undefined | false>, what: string): Promise<T> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 async function newNamespace(): Promise<string> {
   const name = `hpa${++namespaceCounter}`;

@@ -3,19 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isNotFound } from '../api/errors.ts';
 import type { KubeObject } from '../api/kube-object.ts';
 import { findByKind, type ResourceInfo } from '../api/resource-catalog.ts';
-import {
-  eventReasons,
-  eventually,
-  finishTerminatingPods,
-  listPods,
-  ManualClock,
-  PODS,
-  setPodPhase,
-  startTestCluster,
-  type PodObject,
-  type TestCluster,
-} from './batch-controller-test-env.ts';
+import { eventReasons, finishTerminatingPods, listPods, ManualClock, PODS, setPodPhase, startTestCluster, type PodObject, type TestCluster } from './batch-controller-test-env.ts';
 import { createJobController, formatIndexes, JOB_COMPLETION_INDEX_ANNOTATION, JOB_TRACKING_FINALIZER, parseIndexes } from './job-controller.ts';
+import { eventually } from '../../test/support/eventually.ts';
 
 const JOBS = findByKind('batch/v1', 'Job') as ResourceInfo;
 

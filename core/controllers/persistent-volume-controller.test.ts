@@ -14,6 +14,7 @@ import { persistentVolumeController, WAIT_FOR_FIRST_CONSUMER_MESSAGE } from './p
 import { VOLUME_CLEANUP_FINALIZER } from './provisioned-volume.ts';
 import { STORAGE_CLASSES } from './storage-class-bootstrap.ts';
 import { silent, startTestCluster, type TestCluster } from './workload-test-support.ts';
+import { eventually } from '../../test/support/eventually.ts';
 
 // The PV controller against an in-process API server; the test plays the scheduler
 // (pods/binding) and, for Delete, runs the node agent's VolumeReclaimer on a fake runtime.
@@ -65,16 +66,6 @@ afterAll(async () => {
   await reclaimer?.stop();
   await cluster?.close();
 });
-
-async function eventually<T>(check: () => Promise<T | undefined | false>, what: string): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 async function newNamespace(): Promise<string> {
   const name = `pv${++namespaceCounter}`;

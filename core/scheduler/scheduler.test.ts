@@ -17,6 +17,7 @@ import { EXPLANATION_ANNOTATION, readExplanation } from './explanation.ts';
 import { Scheduler } from './scheduler.ts';
 import type { SchedulerSettings } from './scheduler-settings.ts';
 import { makeNode, makePod, type NodeFixture } from './test-fixtures.ts';
+import { eventually } from '../../test/support/eventually.ts';
 
 // The scheduler against an in-process API server, with nodes written as plain objects
 // (no node agents): what a user sees are bindings, conditions, events and annotations.
@@ -95,16 +96,6 @@ async function createPod(pod: Pod): Promise<void> {
 
 async function getPod(name: string): Promise<Pod> {
   return (await client.get<KubeObject>(PODS, 'default', name)) as unknown as Pod;
-}
-
-async function eventually<T>(read: () => Promise<T | undefined>, what: string, timeoutMs = 4_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 async function boundNode(name: string): Promise<string> {

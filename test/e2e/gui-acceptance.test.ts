@@ -1,9 +1,11 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker } from '../support/docker-cli.ts';
-import { eventually, kubectl, kubectlOk } from '../support/kubectl.ts';
+import { kubectl, kubectlOk } from '../support/kubectl.ts';
 import { startServe, type ServeProcess } from '../support/kubelab-serve.ts';
+import { webServerManifest } from '../support/web-server-manifest.ts';
 import { launchBrowser, openGui, screenshot } from './support/browser.ts';
+import { eventually } from '../support/eventually.ts';
 
 // Issue 6 acceptance in a real browser (Debian's Chromium through playwright-core)
 // against `kubelab serve` with the local Docker daemon as its node: drag-to-scale,
@@ -224,23 +226,7 @@ spec:
   });
 
   it('shows each Service with the 127.0.0.1 address that answers for it', async () => {
-    await apply(`apiVersion: v1
-kind: Pod
-metadata: { name: hello, labels: { app: hello } }
-spec:
-  containers:
-    - name: httpd
-      image: kubelab/busybox:test
-      command: ['sh', '-c', 'mkdir -p /www && echo hello-from-the-lab > /www/index.html && httpd -f -p 8080 -h /www']
-      readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 }
----
-apiVersion: v1
-kind: Service
-metadata: { name: hello }
-spec:
-  selector: { app: hello }
-  ports: [{ port: 80, targetPort: 8080 }]
-`);
+    await apply(webServerManifest({ name: 'hello', page: 'hello-from-the-lab' }));
     await k('wait', '--for=condition=Ready', 'pod/hello', '--timeout=90s');
     await go('/services');
     const link = page.locator('[data-test="service-row"][data-name="hello"] [data-test="service-desktop-url"]');
