@@ -4,7 +4,7 @@ import { nextTick } from 'vue';
 import type { KubeObject } from '../../../../core/api/kube-object.ts';
 import { useFilterStore } from '../../stores/filter.ts';
 import { useUiStore } from '../../stores/ui.ts';
-import { mountApp } from '../../test-support/mount-app.ts';
+import { fillCluster, mountApp } from '../../test-support/mount-app.ts';
 import ClusterMapView from './ClusterMapView.vue';
 
 function node(name: string): Node & KubeObject {
@@ -85,6 +85,24 @@ describe('cluster map', () => {
     expect(ui.kubectlCommand).toBe('kubectl describe pod web-2 -n default');
     await wrapper.find('[data-node="node-b"] [data-test="node-header"]').trigger('click');
     expect(ui.selection).toEqual({ kind: 'node', name: 'node-b' });
+  });
+
+  it('redraws a tile when its pod changes health or restarts, and every tile when the language changes', async () => {
+    const { wrapper } = await mountApp(ClusterMapView, { objects });
+    const untouched = wrapper.find('[data-pod="default/db-1"]').element;
+    // A watch batch: web-1 starts crash-looping; every pod arrives as a new object.
+    fillCluster({ pods: [pod('web-1', 'node-a', { tier: 'web' }, { restarts: 2, waiting: 'CrashLoopBackOff' }), ...objects.pods.slice(1).map((p) => structuredClone(p))] });
+    await nextTick();
+    const changed = wrapper.find('[data-pod="default/web-1"]');
+    expect(changed.attributes('data-health')).toBe('crashloop');
+    expect(changed.attributes('style')).toContain('var(--health-crashloop)');
+    expect(changed.find('[data-test="restart-badge"]').text()).toBe('2');
+    expect(wrapper.find('[data-pod="default/db-1"]').element).toBe(untouched);
+    expect(wrapper.find('[data-pod="default/db-1"]').attributes('aria-label')).toBe('db-1: Running');
+    (wrapper.vm as unknown as { $i18n: { locale: string } }).$i18n.locale = 'zh';
+    await nextTick();
+    expect(wrapper.find('[data-pod="default/db-1"]').attributes('aria-label')).toBe('db-1: 运行中');
+    expect(wrapper.find('[data-pod="default/web-1"]').attributes('aria-label')).toBe('web-1: 崩溃重启中');
   });
 
   it('shows the first-run screen, with a way to add a node, when the cluster has no nodes', async () => {
