@@ -138,17 +138,17 @@ describe('HorizontalPodAutoscaler', { timeout: 20_000 }, () => {
     await createHpa(ns);
 
     // 100% of request against a 50% target: twice the pods. The same 2 pods keep wanting 4, so it stays there.
-    await eventually(async () => (await replicasOf(ns)) === 4, 'the Deployment to be scaled to 4');
+    await eventually(async () => (await replicasOf(ns)) === 4, 'the Deployment to be scaled to 4', 15_000);
     const rescale = await eventually(async () => {
       const { items } = await client.list(EVENTS, { namespace: ns });
       return (items as unknown as { reason: string; message: string }[]).find((e) => e.reason === 'SuccessfulRescale');
-    }, 'the SuccessfulRescale event');
+    }, 'the SuccessfulRescale event', 15_000);
     expect(rescale.message).toBe('New size: 4; reason: cpu resource utilization (percentage of request) above target');
 
     const hpa = await eventually(async () => {
       const current = await hpaOf(ns);
       return current.status?.desiredReplicas === 4 && current.status.lastScaleTime ? current : undefined;
-    }, 'the HPA status');
+    }, 'the HPA status', 15_000);
     expect(hpa.status?.currentMetrics).toEqual([{ type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: 100, averageValue: '100m' } } }]);
     expect(condition(hpa, 'ScalingActive')).toMatchObject({ status: 'True', reason: 'ValidMetricFound' });
     expect(condition(hpa, 'ScalingLimited')).toMatchObject({ status: 'False', reason: 'DesiredWithinRange' });
@@ -162,22 +162,22 @@ describe('HorizontalPodAutoscaler', { timeout: 20_000 }, () => {
     await runPod(ns, 'web-1', 200);
     await runPod(ns, 'web-2', 200);
     await createHpa(ns, 4);
-    await eventually(async () => (await replicasOf(ns)) === 4, 'the scale up');
+    await eventually(async () => (await replicasOf(ns)) === 4, 'the scale up', 15_000);
 
     setUsage(ns, 5);
     // While recent recommendations were higher, the size holds.
     const held = await eventually(async () => {
       const current = await hpaOf(ns);
       return condition(current, 'AbleToScale')?.reason === 'ScaleDownStabilized' ? current : undefined;
-    }, 'the scale down to be stabilized');
+    }, 'the scale down to be stabilized', 15_000);
     expect(held.status?.currentMetrics?.[0].resource?.current.averageUtilization).toBe(5);
     expect(await replicasOf(ns)).toBe(4);
 
-    await eventually(async () => (await replicasOf(ns)) === 1, 'the scale down to minReplicas');
+    await eventually(async () => (await replicasOf(ns)) === 1, 'the scale down to minReplicas', 15_000);
     await eventually(async () => {
       const { items } = await client.list(EVENTS, { namespace: ns });
       return (items as unknown as { message: string }[]).some((e) => e.message === 'New size: 1; reason: All metrics below target');
-    }, 'the scale-down event');
+    }, 'the scale-down event', 15_000);
   });
 
   it('keeps the size and says why when there are no metrics', async () => {
@@ -189,7 +189,7 @@ describe('HorizontalPodAutoscaler', { timeout: 20_000 }, () => {
     const hpa = await eventually(async () => {
       const current = await hpaOf(ns);
       return condition(current, 'ScalingActive')?.status === 'False' ? current : undefined;
-    }, 'ScalingActive False');
+    }, 'ScalingActive False', 15_000);
     expect(condition(hpa, 'ScalingActive')?.reason).toBe('FailedGetResourceMetric');
     expect(condition(hpa, 'ScalingActive')?.message).toContain('did not receive metrics for targeted pods');
     expect(hpa.status?.desiredReplicas).toBe(2);

@@ -7,7 +7,7 @@ import type {
   MetricStatus,
 } from 'kubernetes-types/autoscaling/v2.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { isNotFound } from '../api/errors.ts';
+import { isConflict, isNotFound } from '../api/errors.ts';
 import type { KubeObject } from '../api/kube-object.ts';
 import { parseLabelSelector } from '../api/label-selector.ts';
 import { formatCpu, formatMemory, toBytes, toMillicores } from '../api/quantity.ts';
@@ -108,7 +108,7 @@ class HorizontalPodAutoscalerController implements Controller {
     let scale: Scale;
     try {
       if (!targetInfo?.subresources.includes('scale')) {
-        throw new Error(`${ref.apiVersion ?? ''}/${ref.kind} has no scale subresource: Kubelab scales Deployments, ReplicaSets and StatefulSets`);
+        throw new Error(`${ref.apiVersion ?? ''}/${ref.kind} has no scale subresource: Kubelab scales Deployments and ReplicaSets`);
       }
       scale = await client.getScale(targetInfo, namespace, ref.name);
     } catch (error) {
@@ -312,9 +312,13 @@ class HorizontalPodAutoscalerController implements Controller {
     if (!next.lastScaleTime) delete next.lastScaleTime;
     if (JSON.stringify(next) === JSON.stringify(hpa.status ?? {})) return;
     try {
-      await this.ctx.client.updateStatus<Hpa>(HPAS, { ...hpa, status: next, metadata: { ...hpa.metadata, resourceVersion: undefined } });
+      // With the cached copy's resourceVersion: a sync that ran on a copy older than the
+      // last status write (the cache lags the API) must not wipe what that write recorded
+      // (lastScaleTime, conditions). It gets 409, and the next periodic sync writes from
+      // the newer copy.
+      await this.ctx.client.updateStatus<Hpa>(HPAS, { ...hpa, status: next });
     } catch (error) {
-      if (!isNotFound(error)) throw error;
+      if (!isNotFound(error) && !isConflict(error)) throw error;
     }
   }
 }

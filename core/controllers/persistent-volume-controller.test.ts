@@ -115,12 +115,12 @@ async function boundClaim(namespace: string, name: string): Promise<Claim> {
   return eventually(async () => {
     const current = await getClaim(namespace, name);
     return current.status?.phase === 'Bound' ? current : undefined;
-  }, `claim ${namespace}/${name} to be Bound`);
+  }, `claim ${namespace}/${name} to be Bound`, 10_000);
 }
 
 describe('default StorageClass', { timeout: 20_000 }, () => {
   it('creates "standard": default, Docker volumes, WaitForFirstConsumer, Delete', async () => {
-    const standard = await eventually(() => client.get<StorageClass & KubeObject>(STORAGE_CLASSES, undefined, 'standard'), 'the default class');
+    const standard = await eventually(() => client.get<StorageClass & KubeObject>(STORAGE_CLASSES, undefined, 'standard'), 'the default class', 10_000);
     expect(standard.metadata.annotations?.['storageclass.kubernetes.io/is-default-class']).toBe('true');
     expect(standard.provisioner).toBe('kubelab.io/docker-volume');
     expect(standard.volumeBindingMode).toBe('WaitForFirstConsumer');
@@ -141,7 +141,7 @@ describe('dynamic provisioning with WaitForFirstConsumer', { timeout: 20_000 }, 
   it('keeps the claim Pending until a pod using it has a node, then provisions a PV pinned to that node and binds both', async () => {
     const ns = await newNamespace();
     const created = await client.create(CLAIMS, claim(ns, 'data', 'standard'));
-    await eventually(async () => (await eventsOf(ns, 'data')).find((e) => e.reason === 'WaitForFirstConsumer'), 'the WaitForFirstConsumer event');
+    await eventually(async () => (await eventsOf(ns, 'data')).find((e) => e.reason === 'WaitForFirstConsumer'), 'the WaitForFirstConsumer event', 10_000);
     expect((await eventsOf(ns, 'data')).find((e) => e.reason === 'WaitForFirstConsumer')?.message).toBe(WAIT_FOR_FIRST_CONSUMER_MESSAGE);
 
     // A consumer that is not placed yet changes nothing.
@@ -161,7 +161,7 @@ describe('dynamic provisioning with WaitForFirstConsumer', { timeout: 20_000 }, 
     const pv = await eventually(async () => {
       const current = await getVolume(pvName);
       return current.status?.phase === 'Bound' ? current : undefined;
-    }, 'the PV to be Bound');
+    }, 'the PV to be Bound', 10_000);
     expect(pv.spec?.capacity).toEqual({ storage: '2Gi' });
     expect(pv.spec?.accessModes).toEqual(['ReadWriteOnce']);
     expect(pv.spec?.storageClassName).toBe('standard');
@@ -197,7 +197,7 @@ describe('reclaiming when the claim is deleted', { timeout: 20_000 }, () => {
       } catch (error) {
         return isNotFound(error);
       }
-    }, 'the PV to be deleted');
+    }, 'the PV to be deleted', 10_000);
     expect(runtime.volumes.has(`kubelab-pv-${pvName}`)).toBe(false);
   });
 
@@ -224,7 +224,7 @@ describe('reclaiming when the claim is deleted', { timeout: 20_000 }, () => {
     const released = await eventually(async () => {
       const current = await getVolume(pvName);
       return current.status?.phase === 'Released' ? current : undefined;
-    }, 'the PV to be Released');
+    }, 'the PV to be Released', 10_000);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const later = await getVolume(pvName);
     expect(later.metadata.deletionTimestamp).toBeUndefined();

@@ -99,7 +99,7 @@ async function getPod(name: string): Promise<Pod> {
 }
 
 async function boundNode(name: string): Promise<string> {
-  return eventually(async () => (await getPod(name)).spec?.nodeName || undefined, `pod ${name} to be bound`);
+  return eventually(async () => (await getPod(name)).spec?.nodeName || undefined, `pod ${name} to be bound`, 10_000);
 }
 
 async function eventsAbout(name: string, reason: string): Promise<KubeObject[]> {
@@ -128,7 +128,7 @@ describe('Scheduler', { timeout: 15_000 }, () => {
       expect(explanation.node).toBe(placements[i]);
       expect(explanation.nodes.map((n) => n.name)).toEqual(['a', 'b', 'c']);
       expect(pod.status?.conditions?.find((c) => c.type === 'PodScheduled')?.status).toBe('True');
-      const scheduled = await eventually(async () => (await eventsAbout(name, 'Scheduled'))[0], `Scheduled event of ${name}`);
+      const scheduled = await eventually(async () => (await eventsAbout(name, 'Scheduled'))[0], `Scheduled event of ${name}`, 10_000);
       expect(scheduled.type).toBe('Normal');
       expect(scheduled.message).toBe(`Successfully assigned default/${name} to ${placements[i]}`);
     }
@@ -146,9 +146,9 @@ describe('Scheduler', { timeout: 15_000 }, () => {
     const condition = await eventually(async () => {
       const found = (await getPod('big')).status?.conditions?.find((c) => c.type === 'PodScheduled');
       return found?.status === 'False' ? found : undefined;
-    }, 'PodScheduled=False');
+    }, 'PodScheduled=False', 10_000);
     expect(condition).toMatchObject({ reason: 'Unschedulable', message });
-    const failed = await eventually(async () => (await eventsAbout('big', 'FailedScheduling'))[0], 'FailedScheduling event');
+    const failed = await eventually(async () => (await eventsAbout('big', 'FailedScheduling'))[0], 'FailedScheduling event', 10_000);
     expect(failed).toMatchObject({ type: 'Warning', message });
     const explanation = readExplanation(await getPod('big'))!;
     expect(explanation).toMatchObject({ result: 'Unschedulable', message });
@@ -165,14 +165,14 @@ describe('Scheduler', { timeout: 15_000 }, () => {
     await createNode('tiny', { cpu: '1' });
     startScheduler();
     await createPod(makePod('big', { cpu: '4' }));
-    await eventually(async () => readExplanation(await getPod('big')), 'first explanation');
+    await eventually(async () => readExplanation(await getPod('big')), 'first explanation', 10_000);
     const first = (await getPod('big')).metadata?.annotations?.[EXPLANATION_ANNOTATION];
     // A label change retries the pod at once; the outcome is the same, so nothing new is written.
     await client.patch(PODS, 'default', 'big', { metadata: { labels: { retry: '1' } } }, 'merge');
     await eventually(async () => {
       const events = await eventsAbout('big', 'FailedScheduling');
       return (events[0]?.count as number) >= 2 ? true : undefined;
-    }, 'second failed attempt');
+    }, 'second failed attempt', 10_000);
     expect((await getPod('big')).metadata?.annotations?.[EXPLANATION_ANNOTATION]).toBe(first);
   });
 
@@ -192,7 +192,7 @@ describe('Scheduler', { timeout: 15_000 }, () => {
       metadata: { name: 'kubelab-scheduler', namespace: 'kube-system' },
       data: { 'config.yaml': 'scoringStrategy: MostAllocated\n' },
     });
-    await eventually(async () => (scheduler.currentConfig().scoringStrategy === 'MostAllocated' ? true : undefined), 'MostAllocated');
+    await eventually(async () => (scheduler.currentConfig().scoringStrategy === 'MostAllocated' ? true : undefined), 'MostAllocated', 10_000);
     // Both nodes now hold 1 cpu: the tie goes to a; then packing keeps filling a, where
     // LeastAllocated would have chosen the emptier b.
     await createPod(makePod('third', { cpu: '2', memory: '1Gi' }));
@@ -204,7 +204,7 @@ describe('Scheduler', { timeout: 15_000 }, () => {
     const warning = await eventually(async () => {
       const { items } = await client.list(EVENTS, { namespace: 'kube-system' });
       return items.find((e) => e.reason === 'InvalidConfiguration');
-    }, 'InvalidConfiguration event');
+    }, 'InvalidConfiguration event', 10_000);
     expect(warning.message).toContain('scoringStrategy: Unsupported value: "Tightest"');
     expect(scheduler.currentConfig().scoringStrategy).toBe('MostAllocated');
   });
