@@ -3,10 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl, kubectlOk } from './support/kubectl.ts';
 import { KUBELAB_BIN, REPO_ROOT, startServe, type ServeProcess } from './support/kubelab-serve.ts';
 import { eventually } from './support/eventually.ts';
+import { bundleProxyProgram, proxyImageRef } from '../core/proxy/proxy-image.ts';
 
 // Issue 5 acceptance on the local node plus two lab nodes: Services reach their ready
 // pods by name from any node through the node proxies (round robin, readiness, scale
 // out), the desktop reaches them on 127.0.0.1, and a Service made later resolves too.
+// UDP Service ports spread their flows over pods on other nodes.
 
 const LAB_NODES = ['net-a', 'net-b'];
 let serve: ServeProcess;
@@ -242,5 +244,60 @@ spec:
     }, 'the logged service to answer', 60_000) as string[];
     expect(answers).toHaveLength(3);
     await eventually(async () => ((await k('logs', 'logged', '-c', 'tailer')).match(/response:200/g)?.length ?? 0) >= 3, 'the sidecar to see the requests', 30_000);
+  }, 300_000);
+
+  it('carries UDP: each client socket is a flow to one ready pod, flows spread over pods on other nodes', async () => {
+    // busybox has no UDP server or client; the node proxy image (Kubelab's own Node.js image,
+    // present on every node) runs both.
+    const image = proxyImageRef(await bundleProxyProgram());
+    const server = (index: number, node: string) => `apiVersion: v1
+kind: Pod
+metadata: { name: udp-echo-${index}, labels: { app: udp-echo } }
+spec:
+  nodeName: ${node}
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: echo
+      image: ${image}
+      command: ['/node', '-e', ${JSON.stringify("const s = require('dgram').createSocket('udp4'); s.on('message', (m, r) => s.send(require('os').hostname() + ':' + m, r.port, r.address)); s.bind(5353)")}]
+`;
+    await apply(
+      [
+        server(0, LAB_NODES[0]),
+        server(1, LAB_NODES[1]),
+        `apiVersion: v1
+kind: Pod
+metadata: { name: udp-client }
+spec:
+  nodeName: ${localNode}
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: client
+      image: ${image}
+      command: ['/node', '-e', 'setInterval(() => {}, 1 << 30)']
+`,
+        `apiVersion: v1
+kind: Service
+metadata: { name: udp-echo }
+spec:
+  selector: { app: udp-echo }
+  ports:
+    - { name: echo, protocol: UDP, port: 53, targetPort: 5353 }
+`,
+      ].join('---\n'),
+    );
+    await k('wait', '--for=condition=Ready', 'pod/udp-echo-0', 'pod/udp-echo-1', 'pod/udp-client', '--timeout=180s');
+    const clusterIp = (await k('get', 'svc', 'udp-echo', '-o', 'jsonpath={.spec.clusterIP}')).trim();
+    // Twenty flows, one after another, each from a new socket; each sends twice, and both answers come from one pod.
+    const client = `const dgram = require('dgram'); const out = [];
+const ask = (socket, text) => new Promise((resolve) => { const t = setTimeout(() => resolve('FAIL'), 3000); socket.once('message', (m) => { clearTimeout(t); resolve(String(m)); }); socket.send(text, 53, process.argv[1]); });
+(async () => { for (let i = 0; i < 20; i++) { const s = dgram.createSocket('udp4'); const a = await ask(s, 'one'); const b = await ask(s, 'two'); s.close(); out.push(a + ' ' + b); } console.log(out.join('\\n')); })();`;
+    const answers = await eventually(async () => {
+      const lines = (await k('exec', 'udp-client', '--', '/node', '-e', client, clusterIp)).trim().split('\n');
+      return lines.every((line) => !line.includes('FAIL')) ? lines : undefined;
+    }, 'twenty UDP flows answered', 90_000);
+    for (const line of answers) expect(line).toMatch(/^(udp-echo-[01]):one \1:two$/);
+    const perPod = tally(answers.map((line) => line.split(':')[0]));
+    expect(Object.keys(perPod).sort()).toEqual(['udp-echo-0', 'udp-echo-1']);
   }, 300_000);
 });

@@ -4,7 +4,8 @@
 //
 // Frames, big-endian: type u8, streamId u32, length u32, payload[length].
 //   1 CONFIG  host->proxy, id 0, JSON ProxyConfig; replaces the previous one completely.
-//   2 OPEN    JSON OpenTarget. Host->proxy: connect to a pod on your node.
+//   2 OPEN    JSON OpenTarget. Host->proxy: connect to a pod on your node (a UDP flow
+//             when the target says protocol UDP).
 //             Proxy->host: relay me to ip:port on node `node`. Host ids even, proxy ids odd.
 //   3 OPENED  reply to OPEN, empty.
 //   4 DATA    bytes.
@@ -85,7 +86,10 @@ export interface ProxyConfig {
   services: ServiceEntry[];
 }
 
-export type OpenTarget = Backend;
+export interface OpenTarget extends Backend {
+  /** UDP: the stream carries framed datagrams for a UDP socket (udp-flows.ts); TCP when absent. */
+  protocol?: 'UDP';
+}
 
 export interface LogEntry {
   level: 'debug' | 'info' | 'warn' | 'error';

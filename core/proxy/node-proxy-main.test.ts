@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import dnsPacket from 'dns-packet';
 import { MuxLink, type LogEntry, type OpenTarget, type ProxyConfig, type ServiceEntry } from './mux-protocol.ts';
+import { udpDatagramStream } from './udp-flows.ts';
 
 const programPath = fileURLToPath(new URL('./node-proxy-main.ts', import.meta.url));
 
@@ -33,6 +34,29 @@ async function podServer(name: string): Promise<{ port: number; server: http.Ser
   return { port: (server.address() as net.AddressInfo).port, server };
 }
 
+/** A UDP server on 127.0.0.1 standing for a pod: it answers each datagram with its name and the datagram. */
+async function udpPodServer(name: string): Promise<{ port: number; socket: dgram.Socket }> {
+  const socket = dgram.createSocket('udp4');
+  socket.on('message', (message, peer) => socket.send(`${name}:${message}`, peer.port, peer.address));
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  return { port: socket.address().port, socket };
+}
+
+/** A client socket with its own source port: sends a datagram and waits for the answer. */
+async function udpClient(): Promise<{ ask(port: number, text: string): Promise<string>; close(): void }> {
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  return {
+    async ask(port, text) {
+      const reply = once(socket, 'message');
+      socket.send(text, port, '127.0.0.1');
+      const [message] = (await reply) as [Buffer];
+      return message.toString();
+    },
+    close: () => socket.close(),
+  };
+}
+
 function httpRequest(port: number, body?: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const request = http.request({ host: '127.0.0.1', port, method: body ? 'POST' : 'GET', path: '/', agent: false }, (response) => {
@@ -45,14 +69,14 @@ function httpRequest(port: number, body?: string): Promise<string> {
   });
 }
 
-function service(name: string, clusterIP: string | null, port: number, backends: ServiceEntry['ports'][0]['backends']): ServiceEntry {
+function service(name: string, clusterIP: string | null, port: number, backends: ServiceEntry['ports'][0]['backends'], protocol: 'TCP' | 'UDP' = 'TCP'): ServiceEntry {
   return {
     namespace: 'default',
     name,
     clusterIP,
     sessionAffinity: 'None',
     affinityTimeoutSeconds: 10800,
-    ports: [{ name: 'http', protocol: 'TCP', port, backends }],
+    ports: [{ name: protocol === 'TCP' ? 'http' : 'udp', protocol, port, backends }],
     readyPodIps: backends.map((b) => b.ip),
   };
 }
@@ -63,8 +87,10 @@ describe('node proxy program', () => {
   const logs: LogEntry[] = [];
   const relayed: OpenTarget[] = [];
   const pods: http.Server[] = [];
+  const udpPods: dgram.Socket[] = [];
   let podA: number, podB: number, remotePod: number;
-  let webPort: number, remotePort: number, dnsPort: number;
+  let udpPodA: number, udpPodB: number, remoteUdpPod: number;
+  let webPort: number, remotePort: number, dnsPort: number, udpPort: number, remoteUdpPort: number;
 
   /** Resolves with the first LOG (already received or future) that matches. */
   function logMatching(predicate: (entry: LogEntry) => boolean): Promise<LogEntry> {
@@ -87,6 +113,10 @@ describe('node proxy program', () => {
     pods.push(a.server, b.server, remote.server);
     [podA, podB, remotePod] = [a.port, b.port, remote.port];
     [webPort, remotePort, dnsPort] = [await freePort(), await freePort(), await freePort()];
+    const udpServers = [await udpPodServer('udp-a'), await udpPodServer('udp-b'), await udpPodServer('remote-udp')];
+    udpPods.push(...udpServers.map((server) => server.socket));
+    [udpPodA, udpPodB, remoteUdpPod] = udpServers.map((server) => server.port);
+    [udpPort, remoteUdpPort] = [await freePort(), await freePort()];
 
     child = spawn(process.execPath, ['--import', 'tsx', programPath], {
       env: { ...process.env, KUBELAB_PROXY_NO_ADDRS: '1', KUBELAB_PROXY_BIND_HOST: '127.0.0.1', KUBELAB_PROXY_DNS_PORT: String(dnsPort) },
@@ -97,6 +127,7 @@ describe('node proxy program', () => {
       side: 'host',
       onOpen: (target) => {
         relayed.push(target);
+        if (target.protocol === 'UDP') return udpDatagramStream('127.0.0.1', remoteUdpPod);
         return new Promise((resolve, reject) => {
           const socket = net.connect({ host: '127.0.0.1', port: remotePod, allowHalfOpen: true });
           socket.once('connect', () => resolve(socket));
@@ -116,12 +147,16 @@ describe('node proxy program', () => {
           { ip: '127.0.0.1', port: podB, node: 'n1' },
         ]),
         service('elsewhere', '10.96.0.21', remotePort, [{ ip: '10.100.1.9', port: 8080, node: 'n2' }]),
+        service('udp', '10.96.0.30', udpPort, udpBackends(), 'UDP'),
+        service('udp-elsewhere', '10.96.0.31', remoteUdpPort, [{ ip: '10.100.1.9', port: 53, node: 'n2' }], 'UDP'),
       ],
     };
     host.sendConfig(config);
     await Promise.all([
       logMatching((e) => e.message === 'listening' && e.address === `10.96.0.20:${webPort}`),
       logMatching((e) => e.message === 'listening' && e.address === `10.96.0.21:${remotePort}`),
+      logMatching((e) => e.message === 'listening' && e.address === `10.96.0.30:${udpPort}` && e.protocol === 'UDP'),
+      logMatching((e) => e.message === 'listening' && e.address === `10.96.0.31:${remoteUdpPort}` && e.protocol === 'UDP'),
       logMatching((e) => e.message === 'dns listening'),
     ]);
   }, 30_000);
@@ -129,7 +164,10 @@ describe('node proxy program', () => {
   afterAll(async () => {
     child?.kill();
     for (const server of pods) server.close();
+    for (const socket of udpPods) socket.close();
   });
+
+  const udpBackends = (which: ('a' | 'b')[] = ['a', 'b']) => which.map((pod) => ({ ip: '127.0.0.1', port: pod === 'a' ? udpPodA : udpPodB, node: 'n1' }));
 
   it('connects a VIP listener to a backend on its own node, spreading round robin', async () => {
     const answers = [];
@@ -180,6 +218,49 @@ describe('node proxy program', () => {
       expect(response.answers).toMatchObject([{ type: 'A', data: '10.96.0.21' }]);
     } finally {
       socket.destroy();
+    }
+  });
+
+  it('UDP: each client address is a flow to one backend; new clients spread round robin', async () => {
+    const [first, second] = [await udpClient(), await udpClient()];
+    try {
+      const one = await first.ask(udpPort, 'x');
+      expect(one).toMatch(/^udp-[ab]:x$/);
+      expect(await first.ask(udpPort, 'y')).toBe(`${one.slice(0, 5)}:y`);
+      const other = await second.ask(udpPort, 'z');
+      expect(other.slice(0, 5)).not.toBe(one.slice(0, 5));
+    } finally {
+      first.close();
+      second.close();
+    }
+  });
+
+  it('UDP: a backend on another node is reached through the host, datagrams framed on the stream', async () => {
+    const client = await udpClient();
+    try {
+      expect(await client.ask(remoteUdpPort, 'ping')).toBe('remote-udp:ping');
+      expect(await client.ask(remoteUdpPort, 'again')).toBe('remote-udp:again');
+      expect(relayed.filter((target) => target.protocol === 'UDP')).toEqual([{ ip: '10.100.1.9', port: 53, node: 'n2', protocol: 'UDP' }]);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('UDP: a flow whose backend leaves the Service moves to a ready one', async () => {
+    const client = await udpClient();
+    try {
+      const before = await client.ask(udpPort, 'x');
+      const staying = before.startsWith('udp-a') ? 'b' : 'a';
+      host.sendConfig({
+        node: 'n1',
+        dnsIp: '10.96.0.10',
+        clusterDomain: 'cluster.local',
+        services: [service('web', '10.96.0.20', webPort, [{ ip: '127.0.0.1', port: podA, node: 'n1' }]), service('udp', '10.96.0.30', udpPort, udpBackends([staying]), 'UDP')],
+      });
+      await logMatching((e) => e.message === 'stopped listening' && e.address === `10.96.0.31:${remoteUdpPort}`);
+      expect(await client.ask(udpPort, 'y')).toBe(`udp-${staying}:y`);
+    } finally {
+      client.close();
     }
   });
 

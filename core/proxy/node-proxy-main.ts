@@ -3,8 +3,8 @@
 // holds every ClusterIP as an address on eth0 so pods reach it on-link, listens on each
 // ClusterIP:port, serves cluster DNS, and connects to a backend itself when the pod is on
 // this node or through the host (OPEN) when it is elsewhere. stdout is the mux link only.
-// Only TCP service ports are proxied (the link carries streams); UDP and SCTP ports are
-// skipped, DNS being served here directly.
+// TCP and UDP service ports are proxied (UDP as flows of framed datagrams, udp-flows.ts);
+// SCTP ports are skipped.
 //
 // Environment (tests run it as a plain child process on loopback):
 //   KUBELAB_PROXY_NO_ADDRS=1     don't run `ip`; listen on KUBELAB_PROXY_BIND_HOST instead of the VIPs
@@ -21,6 +21,7 @@ import type { Duplex } from 'node:stream';
 import { LoadBalancer } from './balancer.ts';
 import { answerDnsQuery, DNS_TCP_MAX_MESSAGE } from './dns-responder.ts';
 import { joinStreams, MuxLink, type Backend, type LogEntry, type OpenTarget, type ProxyConfig, type ServiceEntry, type ServicePortEntry } from './mux-protocol.ts';
+import { udpDatagramStream, UdpServiceListener } from './udp-flows.ts';
 
 // stdout carries frames: a stray console.log would corrupt the link.
 globalThis.console = new Console(process.stderr, process.stderr);
@@ -53,7 +54,8 @@ interface Route {
 }
 
 const routeKey = (vip: string, port: number) => `${vip}:${port}`;
-const balancerKey = (service: ServiceEntry, port: ServicePortEntry) => `${service.namespace}/${service.name}:${port.port}`;
+const balancerKey = (service: ServiceEntry, port: ServicePortEntry) => `${service.namespace}/${service.name}:${port.port}${port.protocol === 'TCP' ? '' : `/${port.protocol}`}`;
+const sameBackend = (a: Backend, b: Backend) => a.ip === b.ip && a.port === b.port && a.node === b.node;
 
 class NodeProxy {
   private config: ProxyConfig | undefined;
@@ -61,6 +63,8 @@ class NodeProxy {
   private applying: Promise<void> = Promise.resolve();
   private readonly routes = new Map<string, Route>();
   private readonly listeners = new Map<string, net.Server>();
+  private readonly udpRoutes = new Map<string, Route>();
+  private readonly udpListeners = new Map<string, UdpServiceListener>();
   private readonly balancer = new LoadBalancer();
   private dns: { address: string; udp: dgram.Socket; tcp: net.Server } | undefined;
   readonly link: MuxLink;
@@ -96,11 +100,13 @@ class NodeProxy {
   private async apply(config: ProxyConfig): Promise<void> {
     this.config = config;
     const routes = new Map<string, Route>();
+    const udpRoutes = new Map<string, Route>();
     for (const service of config.services) {
       if (!service.clusterIP) continue;
       for (const port of service.ports) {
-        if (port.protocol !== 'TCP') continue; // streams only: UDP/SCTP service ports are not proxied
-        routes.set(routeKey(service.clusterIP, port.port), { service, port });
+        // SCTP service ports are not proxied.
+        if (port.protocol === 'TCP') routes.set(routeKey(service.clusterIP, port.port), { service, port });
+        if (port.protocol === 'UDP') udpRoutes.set(routeKey(service.clusterIP, port.port), { service, port });
       }
     }
     if (this.settings.manageAddresses) {
@@ -110,8 +116,11 @@ class NodeProxy {
     }
     this.routes.clear();
     for (const [key, route] of routes) this.routes.set(key, route);
-    this.balancer.retainOnly([...routes.values()].map((route) => balancerKey(route.service, route.port)));
+    this.udpRoutes.clear();
+    for (const [key, route] of udpRoutes) this.udpRoutes.set(key, route);
+    this.balancer.retainOnly([...routes.values(), ...udpRoutes.values()].map((route) => balancerKey(route.service, route.port)));
     await this.syncListeners();
+    await this.syncUdpListeners();
     await this.syncDns(config.dnsIp);
     this.log('debug', 'service table applied', { services: config.services.length, listeners: this.listeners.size });
   }
@@ -172,6 +181,44 @@ class NodeProxy {
     await Promise.all(opening);
   }
 
+  private async syncUdpListeners(): Promise<void> {
+    for (const [key, listener] of this.udpListeners) {
+      const route = this.udpRoutes.get(key);
+      if (route) {
+        // A flow whose backend is no longer ready ends; the client's next datagram picks again.
+        listener.dropFlows((backend) => route.port.backends.some((ready) => sameBackend(ready, backend)));
+        continue;
+      }
+      listener.close();
+      this.udpListeners.delete(key);
+      this.log('info', 'stopped listening', { address: key, protocol: 'UDP' });
+    }
+    for (const [key, route] of this.udpRoutes) {
+      if (this.udpListeners.has(key)) continue;
+      const at = this.listenAddress(route.service.clusterIP!, route.port.port);
+      const listener = new UdpServiceListener({ host: at.host, port: at.port, open: (clientIp) => this.openUdpFlow(key, clientIp) });
+      try {
+        await listener.listen();
+      } catch (error) {
+        listener.close();
+        this.log('warn', 'could not listen', { address: key, protocol: 'UDP', listen: `${at.host}:${at.port}`, error: (error as Error).message });
+        continue;
+      }
+      this.udpListeners.set(key, listener);
+      this.log('info', 'listening', { service: `${route.service.namespace}/${route.service.name}`, address: key, protocol: 'UDP', listen: `${at.host}:${at.port}` });
+    }
+  }
+
+  /** A UDP flow's stream to a ready backend: a local socket, or through the host to another node. */
+  private async openUdpFlow(key: string, clientIp: string): Promise<{ backend: Backend; stream: Duplex }> {
+    const route = this.udpRoutes.get(key);
+    const backend = route && this.balancer.pick(balancerKey(route.service, route.port), route.port.backends, route.service, clientIp);
+    if (!route || !backend) throw new Error(`no ready backend for ${key}/UDP`);
+    const direct = backend.node === this.config?.node || backend.node === '';
+    const stream = direct ? await udpDatagramStream(backend.ip, backend.port) : await this.link.open({ ...backend, protocol: 'UDP' });
+    return { backend, stream };
+  }
+
   private accept(key: string, client: net.Socket): void {
     client.on('error', () => client.destroy());
     const route = this.routes.get(key);
@@ -197,8 +244,9 @@ class NodeProxy {
     );
   }
 
-  /** A TCP connection to a pod on this node (or, for the host's OPEN, the address it named). */
+  /** A TCP connection (or UDP flow) to a pod on this node, or, for the host's OPEN, the address it named. */
   dialLocal(target: OpenTarget): Promise<Duplex> {
+    if (target.protocol === 'UDP') return udpDatagramStream(target.ip, target.port);
     return new Promise((resolve, reject) => {
       const socket = net.connect({ host: target.ip, port: target.port, allowHalfOpen: true, timeout: CONNECT_TIMEOUT_MS });
       const fail = (error: Error) => {

@@ -12,6 +12,7 @@ import { DesktopListeners } from './desktop-listeners.ts';
 import type { ProxyConfig, ServiceEntry } from './mux-protocol.ts';
 import { POD_NETWORK_GATEWAY } from './pod-network.ts';
 import { proxyConfigFor, serviceEntries } from './proxy-config.ts';
+import { udpDatagramStream } from './udp-flows.ts';
 import { cidrContains } from '../api/ipv4.ts';
 
 // The host side of Service networking (kube-proxy's control loop, moved off the nodes):
@@ -27,11 +28,12 @@ const NODES = findByKind('v1', 'Node') as ResourceInfo;
 const LINK_WAIT_MS = 15_000;
 const ENDPOINT_WAIT_MS = 5_000;
 
-/** Where a connection goes: a pod's ip:port on a node. */
+/** Where a connection goes: a pod's ip:port on a node; a UDP flow when protocol says so. */
 export interface DialTarget {
   ip: string;
   port: number;
   node: string;
+  protocol?: 'UDP';
 }
 
 /** The host's end of one node proxy's link (node-proxy-runner.ts makes them). */
@@ -115,7 +117,7 @@ export class ServiceProxy {
       onLinkDown: (node, link) => {
         if (this.links.get(node) === link) this.links.delete(node);
       },
-      relay: (target) => this.dialPod(target.node, target.ip, target.port),
+      relay: (target) => this.dialPod(target.node, target.ip, target.port, target.protocol),
     });
     const syncNodes = () => this.runner?.syncNodes(this.nodes.lister().list());
     // Resyncs call onUpdate too: a node's daemon may become usable without its Node changing.
@@ -146,18 +148,19 @@ export class ServiceProxy {
 
   /**
    * A byte stream to a pod's ip:port on a node: directly when the host has a route to
-   * that node's pods, else through that node's proxy.
+   * that node's pods, else through that node's proxy. For UDP, a stream of framed
+   * datagrams (udp-flows.ts).
    */
-  async dialPod(nodeName: string, podIp: string, port: number): Promise<Duplex> {
+  async dialPod(nodeName: string, podIp: string, port: number, protocol?: 'UDP'): Promise<Duplex> {
     // Right after start-up (or a proxy restart) the node's route is not known yet; a
     // connection waits for it a little rather than failing (kubectl port-forward gives up
     // on the first failed connection).
     const deadline = Date.now() + (this.options.linkWaitMs ?? LINK_WAIT_MS);
     for (;;) {
       // A nodeless address is outside the pod network: the host connects to it itself.
-      if (nodeName === '' || this.options.hostReachesPods?.(nodeName)) return connectDirect(podIp, port);
+      if (nodeName === '' || this.options.hostReachesPods?.(nodeName)) return protocol === 'UDP' ? udpDatagramStream(podIp, port) : connectDirect(podIp, port);
       const link = this.links.get(nodeName);
-      if (link) return link.open({ ip: podIp, port, node: nodeName });
+      if (link) return link.open({ ip: podIp, port, node: nodeName, ...(protocol ? { protocol } : {}) });
       if (this.stopped || Date.now() > deadline) throw new Error(`no node proxy is connected for node ${nodeName}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }

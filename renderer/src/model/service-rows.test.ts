@@ -16,6 +16,14 @@ describe('service rows', () => {
     expect(row.selector).toBe('app=web');
   });
 
+  it('links no desktop port to a UDP port, even one numbered like a TCP port that has it', () => {
+    const dns = { ...service, spec: { ...service.spec, type: 'ClusterIP', ports: [{ name: 'dns-tcp', port: 80, protocol: 'TCP' }, { name: 'dns', port: 80, protocol: 'UDP' }] } };
+    expect(serviceRow(dns, undefined).ports).toEqual([
+      { text: '80/TCP', desktopUrl: 'http://127.0.0.1:41234' },
+      { text: '80/UDP', desktopUrl: undefined },
+    ]);
+  });
+
   it('counts ready and not-ready endpoints', () => {
     const row = serviceRow(service, { subsets: [{ addresses: [{ ip: '10.100.0.2' }, { ip: '10.100.1.2' }], notReadyAddresses: [{ ip: '10.100.2.2' }] }] });
     expect([row.ready, row.notReady]).toEqual([2, 1]);

@@ -39,7 +39,8 @@ export function serviceRow(service: Service, endpoints: Endpoints | undefined): 
   const ports = (service.spec?.ports ?? []).map((port) => {
     const node = port.nodePort ? `:${port.nodePort}` : '';
     const target = port.targetPort !== undefined && String(port.targetPort) !== String(port.port) ? ` → ${port.targetPort}` : '';
-    const local = desktop[String(port.port)];
+    // Desktop listeners are TCP only; a UDP port of the same number is not behind them.
+    const local = (port.protocol ?? 'TCP') === 'TCP' ? desktop[String(port.port)] : undefined;
     return { text: `${port.port}${node}/${port.protocol ?? 'TCP'}${target}`, desktopUrl: local ? `http://127.0.0.1:${local}` : undefined };
   });
   const subsets = endpoints?.subsets ?? [];
