@@ -35,6 +35,30 @@ const abort = new AbortController();
 /** CPU usage in millicores per pod uid; pods not listed have no samples. */
 const cpuUsage = new Map<string, { namespace: string; name: string; millicores: number }>();
 let namespaceCounter = 0;
+/** Delay added to every HPA watch event the controller's informer gets: its cache then lags the API. */
+let hpaWatchLagMs = 0;
+
+/** The client the controller's informers use: the real one, with HPA watch events held back by hpaWatchLagMs. */
+function laggingWatches(real: RestClient): RestClient {
+  return new Proxy(real, {
+    get(target, property) {
+      if (property === 'watch') {
+        return ((info, options, onEvent, signal) =>
+          target.watch(
+            info,
+            options,
+            async (event) => {
+              if (info === HPAS && hpaWatchLagMs) await new Promise((resolve) => setTimeout(resolve, hpaWatchLagMs));
+              await onEvent(event as never);
+            },
+            signal,
+          )) as RestClient['watch'];
+      }
+      const value = Reflect.get(target, property, target) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
 
 beforeAll(async () => {
   cluster = await startTestCluster();
@@ -55,7 +79,7 @@ beforeAll(async () => {
   const node = await client.create(NODES, { apiVersion: 'v1', kind: 'Node', metadata: { name: NODE } });
   await client.updateStatus(NODES, { ...node, status: { daemonEndpoints: { kubeletEndpoint: { Port: kubelet.port } } } });
 
-  informers = new InformerFactory(client);
+  informers = new InformerFactory(laggingWatches(client));
   controllerDone = horizontalPodAutoscalerController().run({
     client,
     informers,
@@ -178,6 +202,39 @@ describe('HorizontalPodAutoscaler', { timeout: 20_000 }, () => {
       const { items } = await client.list(EVENTS, { namespace: ns });
       return (items as unknown as { message: string }[]).some((e) => e.message === 'New size: 1; reason: All metrics below target');
     }, 'the scale-down event', 15_000);
+  });
+
+  it('keeps lastScaleTime and the conditions while its cache lags behind its own status writes', async () => {
+    hpaWatchLagMs = 400;
+    try {
+      const ns = await newNamespace();
+      await createTarget(ns, 2);
+      await runPod(ns, 'web-1', 100);
+      await runPod(ns, 'web-2', 100);
+      await createHpa(ns);
+      // Its syncs (every 0.1 s) run on copies older than the status they last wrote. Sample
+      // the status until 2 s after a write recorded the scale: no later write may lose it.
+      const samples: Hpa[] = [];
+      let until = Date.now() + 15_000;
+      let firstRecorded = -1;
+      while (Date.now() < until) {
+        const sample = await hpaOf(ns);
+        samples.push(sample);
+        if (firstRecorded < 0 && sample.status?.lastScaleTime) {
+          firstRecorded = samples.length - 1;
+          until = Date.now() + 2000;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(firstRecorded, 'a status write recorded the scale').toBeGreaterThanOrEqual(0);
+      const after = samples.slice(firstRecorded);
+      expect(after.filter((sample) => !sample.status?.lastScaleTime).length).toBe(0);
+      const settled = after.at(-1)!;
+      expect(condition(settled, 'ScalingActive')?.status).toBe('True');
+      expect(await replicasOf(ns)).toBe(4);
+    } finally {
+      hpaWatchLagMs = 0;
+    }
   });
 
   it('keeps the size and says why when there are no metrics', async () => {
