@@ -19,7 +19,8 @@ interface ServicePortState {
   affinity: Map<string, Stickiness>;
 }
 
-const backendKey = (backend: Backend): string => `${backend.node}/${backend.ip}:${backend.port}`;
+/** A backend's identity: node, ip and port. */
+export const backendKey = (backend: Backend): string => `${backend.node}/${backend.ip}:${backend.port}`;
 
 export class LoadBalancer {
   private readonly states = new Map<string, ServicePortState>();

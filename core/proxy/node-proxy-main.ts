@@ -18,10 +18,10 @@ import net from 'node:net';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Duplex } from 'node:stream';
-import { LoadBalancer } from './balancer.ts';
+import { backendKey, LoadBalancer } from './balancer.ts';
 import { answerDnsQuery, DNS_TCP_MAX_MESSAGE } from './dns-responder.ts';
 import { joinStreams, MuxLink, type Backend, type LogEntry, type OpenTarget, type ProxyConfig, type ServiceEntry, type ServicePortEntry } from './mux-protocol.ts';
-import { udpDatagramStream, UdpServiceListener } from './udp-flows.ts';
+import { DatagramDecoder, encodeDatagram, udpDatagramStream, UdpServiceListener } from './udp-flows.ts';
 
 // stdout carries frames: a stray console.log would corrupt the link.
 globalThis.console = new Console(process.stderr, process.stderr);
@@ -55,7 +55,6 @@ interface Route {
 
 const routeKey = (vip: string, port: number) => `${vip}:${port}`;
 const balancerKey = (service: ServiceEntry, port: ServicePortEntry) => `${service.namespace}/${service.name}:${port.port}${port.protocol === 'TCP' ? '' : `/${port.protocol}`}`;
-const sameBackend = (a: Backend, b: Backend) => a.ip === b.ip && a.port === b.port && a.node === b.node;
 
 class NodeProxy {
   private config: ProxyConfig | undefined;
@@ -186,7 +185,7 @@ class NodeProxy {
       const route = this.udpRoutes.get(key);
       if (route) {
         // A flow whose backend is no longer ready ends; the client's next datagram picks again.
-        listener.dropFlows((backend) => route.port.backends.some((ready) => sameBackend(ready, backend)));
+        listener.dropFlows((backend) => route.port.backends.some((ready) => backendKey(ready) === backendKey(backend)));
         continue;
       }
       listener.close();
@@ -301,24 +300,18 @@ class NodeProxy {
     this.log('info', 'dns listening', { listen: `${host}:${port}` });
   }
 
-  /** DNS over TCP: messages with a two-byte length prefix, several per connection. */
+  /** DNS over TCP: messages with a two-byte length prefix (the framing UDP flows use), several per connection. */
   private serveDnsOverTcp(socket: net.Socket): void {
-    let buffered = Buffer.alloc(0);
+    const decoder = new DatagramDecoder();
     socket.on('error', () => socket.destroy());
     socket.on('data', (chunk: Buffer) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      while (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
-        const length = buffered.readUInt16BE(0);
-        const query = buffered.subarray(2, 2 + length);
-        buffered = buffered.subarray(2 + length);
+      for (const query of decoder.push(chunk)) {
         const answer = this.config && answerDnsQuery(query, this.config, DNS_TCP_MAX_MESSAGE);
         if (!answer) {
           socket.destroy();
           return;
         }
-        const prefix = Buffer.alloc(2);
-        prefix.writeUInt16BE(answer.length);
-        socket.write(Buffer.concat([prefix, answer]));
+        socket.write(encodeDatagram(answer));
       }
     });
   }
