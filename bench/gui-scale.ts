@@ -47,7 +47,7 @@ try {
 
   const browser = await launchBrowser();
   const opened = performance.now();
-  const page = await openGui(browser, serve.guiUrl!, '/map');
+  const page = await openGui(browser, serve.guiUrl!);
   const tiles = page.locator('[data-test="pod-tile"]');
   await page.waitForFunction((n) => document.querySelectorAll('[data-test="pod-tile"]').length >= n, podCount, { timeout: 120_000 });
   const firstRender = performance.now() - opened;

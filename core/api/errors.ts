@@ -198,4 +198,5 @@ export const isNotFound = (e: unknown): boolean => e instanceof ApiError && e.re
 export const isAlreadyExists = (e: unknown): boolean => e instanceof ApiError && e.reason === 'AlreadyExists';
 export const isConflict = (e: unknown): boolean => e instanceof ApiError && e.code === 409 && e.reason === 'Conflict';
 export const isGone = (e: unknown): boolean => e instanceof ApiError && e.code === 410;
+export const isUnauthorized = (e: unknown): boolean => e instanceof ApiError && e.code === 401;
 export const isInvalid = (e: unknown): boolean => e instanceof ApiError && e.reason === 'Invalid';

@@ -2,7 +2,7 @@ import { createPinia } from 'pinia';
 import { createApp } from 'vue';
 import { RestClient } from '../../core/client/rest-client.ts';
 import App from './App.vue';
-import { resolveConnection, setApiClient } from './api/connection.ts';
+import { adoptBrowserToken, resolveConnection, setApiClient } from './api/connection.ts';
 import { createKubelabI18n } from './i18n/index.ts';
 import { createKubelabRouter } from './router.ts';
 import { useClusterStore } from './stores/cluster.ts';
@@ -10,6 +10,8 @@ import { useUiStore } from './stores/ui.ts';
 import './styles/theme.css';
 
 async function main(): Promise<void> {
+  // Before the router exists: creating it rewrites the hash, token and all.
+  adoptBrowserToken();
   const pinia = createPinia();
   const app = createApp(App).use(pinia).use(createKubelabRouter());
   const ui = useUiStore(pinia);

@@ -77,6 +77,33 @@ afterAll(async () => {
 }, 180_000);
 
 describe('the GUI against a real cluster', () => {
+  it('the address `kubelab serve` printed shows live pods; a reload and a second tab keep working', async () => {
+    await apply(deployment('first', 1, { tier: 'first' }));
+    await expect.poll(() => tiles('first', 'running').count(), { timeout: 90_000 }).toBe(1);
+    expect(page.url(), 'the token left the address bar').not.toContain('token');
+    await page.locator('[data-test="nav-nodes"]').click();
+    await expect.poll(() => new URL(page.url()).hash).toMatch(/^#\/nodes/);
+    await page.reload();
+    await page.locator('[data-test="node-row"]').first().waitFor();
+    expect(new URL(page.url()).hash).toMatch(/^#\/nodes/);
+
+    // A second tab on an address without the token (a bookmark, a link to a view)...
+    const second = await page.context().newPage();
+    try {
+      await second.goto(`${serve.httpUrl}/#/map`);
+      await expect.poll(() => second.locator('[data-test="pod-tile"][data-pod^="default/first-"][data-health="running"]').count(), { timeout: 30_000 }).toBe(1);
+      // ...and the printed address pasted into that tab (only the hash changes: no page load).
+      await second.goto(serve.guiUrl!);
+      await expect.poll(() => second.url(), { timeout: 30_000 }).not.toContain('token');
+      await second.locator('[data-test="pod-tile"][data-pod^="default/first-"]').first().waitFor();
+      expect(await second.locator('[data-test="unauthorized"]').count()).toBe(0);
+    } finally {
+      await second.close();
+    }
+    await k('delete', 'deployment', 'first', '--wait=true');
+    await go('/map');
+  });
+
   it('drag-to-scale: 2 -> 5 brings five Running pods onto the map, back to 1 removes four', async () => {
     await apply(deployment('drag', 2, { tier: 'drag' }));
     await eventually(async () => (await runningPods('app=drag')).length === 2 || undefined, 'two drag pods running', 60_000);

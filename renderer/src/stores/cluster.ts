@@ -3,6 +3,7 @@ import { computed, markRaw, ref, shallowRef, type ShallowRef } from 'vue';
 import type { Deployment, DaemonSet, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
 import type { Endpoints, Event, Namespace, Node, Pod, Service } from 'kubernetes-types/core/v1.js';
+import { isUnauthorized } from '../../../core/api/errors.ts';
 import { keyOf, type KubeObject } from '../../../core/api/kube-object.ts';
 import { Informer } from '../../../core/client/informer.ts';
 import type { RestClient } from '../../../core/client/rest-client.ts';
@@ -36,6 +37,8 @@ export const useClusterStore = defineStore('cluster', () => {
   const maps = Object.fromEntries(WATCHED_KINDS.map((kind) => [kind, shallowRef(new Map())])) as unknown as Maps;
   const synced = ref(false);
   const error = ref<string | undefined>();
+  /** The API refused the token (a page opened without the address `kubelab serve` printed, or a stale token). */
+  const unauthorized = ref(false);
   let informers: Informer[] = [];
   let pending: Change[] = [];
   let flushTimer: ReturnType<typeof setTimeout> | undefined;
@@ -63,7 +66,12 @@ export const useClusterStore = defineStore('cluster', () => {
   async function start(client: RestClient): Promise<void> {
     stop();
     informers = WATCHED_KINDS.map((kind) => {
-      const informer = new Informer(client, KINDS[kind], { onError: (e) => (error.value = e instanceof Error ? e.message : String(e)) });
+      const informer = new Informer(client, KINDS[kind], {
+        onError: (e) => {
+          error.value = e instanceof Error ? e.message : String(e);
+          unauthorized.value = isUnauthorized(e);
+        },
+      });
       informer.addEventHandler({
         onAdd: (obj) => enqueue({ kind, key: keyOf(obj), obj }),
         onUpdate: (_old, obj) => enqueue({ kind, key: keyOf(obj), obj }),
@@ -76,6 +84,7 @@ export const useClusterStore = defineStore('cluster', () => {
     flush();
     synced.value = true;
     error.value = undefined;
+    unauthorized.value = false;
   }
 
   function stop(): void {
@@ -97,5 +106,5 @@ export const useClusterStore = defineStore('cluster', () => {
   const pods = computed(() => list('pods'));
   const nodes = computed(() => list('nodes'));
 
-  return { maps, synced, error, start, stop, flush, list, get, pods, nodes };
+  return { maps, synced, error, unauthorized, start, stop, flush, list, get, pods, nodes };
 });

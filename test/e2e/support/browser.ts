@@ -18,11 +18,13 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox', '--disable-dev-shm-usage'] });
 }
 
-export async function openGui(browser: Browser, guiUrl: string, path = '/map'): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, locale: 'en-US' });
+/** Opens the GUI line `kubelab serve` printed exactly as printed, as a person pastes it. */
+export async function openGui(browser: Browser, printedGuiUrl: string): Promise<Page> {
+  // A context of its own, as a browser window: a second tab is page.context().newPage().
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-US' });
+  const page = await context.newPage();
   page.setDefaultTimeout(30_000);
-  // The token rides in the fragment; the app moves it to sessionStorage and routes to `path`.
-  await page.goto(guiUrl.replace('#token=', `#${path}?token=`));
+  await page.goto(printedGuiUrl);
   return page;
 }
 
