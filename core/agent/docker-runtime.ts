@@ -1,6 +1,7 @@
 // ContainerRuntime over a Docker daemon (dockerode): the only place that knows Docker's
 // API shapes. Errors carry the daemon's own message, classified by RuntimeError.kind so
 // the agent can react (not-found, conflict, image-pull...) without parsing text.
+import { networkInterfaces } from 'node:os';
 import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';
 import { posix } from 'node:path';
 import type Dockerode from 'dockerode';
@@ -23,6 +24,7 @@ import {
   type RuntimeInfo,
   type SandboxSpec,
 } from './container-runtime.ts';
+import { bridgeAddress, ipamGateway, type BridgeNetwork } from './bridge-address.ts';
 import { buildSandboxImage, isPauseArch, sandboxImageRef } from './sandbox-image.ts';
 import { ensurePodNetwork } from '../proxy/pod-network.ts';
 
@@ -751,13 +753,39 @@ export class DockerRuntime implements ContainerRuntime {
     return digests.length > 0 ? `docker-pullable://${digests[0]}` : imageId;
   }
 
+  /**
+   * The host's address on the default bridge (hostIp, the Node's InternalIP). Docker
+   * does not always record it as the IPAM gateway (Debian's docker.io 20.10 does not),
+   * so this looks up what bridgeAddress() falls back on, only when it is needed.
+   */
   private async bridgeGateway(): Promise<string | undefined> {
+    let bridge: BridgeNetwork & { Name?: string; Containers?: Record<string, unknown> | null };
     try {
-      const bridge = (await this.docker.getNetwork('bridge').inspect()) as { IPAM?: { Config?: { Gateway?: string }[] } };
-      return bridge.IPAM?.Config?.find((config) => config.Gateway)?.Gateway;
+      bridge = await this.docker.getNetwork('bridge').inspect();
     } catch {
       return undefined; // a daemon without the default bridge
     }
+    if (ipamGateway(bridge)) return bridgeAddress(bridge);
+    return bridgeAddress(bridge, {
+      containerGateway: await this.attachedContainerGateway(bridge.Name ?? 'bridge', Object.keys(bridge.Containers ?? {})),
+      // The daemon's bridge interface is ours to read only when it runs here (unix socket, not tcp/ssh).
+      ...((this.docker.modem as { socketPath?: unknown }).socketPath ? { localInterfaces: networkInterfaces() } : {}),
+    });
+  }
+
+  /** The gateway the first inspectable of `containerIds` sees on `network`; a few tries, as they may be gone. */
+  private async attachedContainerGateway(network: string, containerIds: string[]): Promise<string | undefined> {
+    for (const id of containerIds.slice(0, 3)) {
+      try {
+        // The top-level Gateway (the default bridge's, kept by older API versions) is missing from the types.
+        const settings: { Networks?: Record<string, { Gateway?: string }>; Gateway?: string } = (await this.docker.getContainer(id).inspect()).NetworkSettings;
+        const gateway = settings.Networks?.[network]?.Gateway || settings.Gateway;
+        if (gateway) return gateway;
+      } catch {
+        // removed since the network was inspected; try the next
+      }
+    }
+    return undefined;
   }
 
   private async call<T>(operation: () => Promise<T>): Promise<T> {
