@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { dataDirOwner } from '../core/store/data-dir-lock.ts';
 import { REPO_ROOT, tempDataDir } from './support/kubelab-serve.ts';
 
 // The bundled Electron main process (dist/electron/main.js) run under plain Node with a
@@ -63,6 +63,6 @@ describe('Electron main process (under Node, stand-in electron module)', () => {
       expect(await exited, out).toBe(0);
     }
     expect(find('exit')).toBe(0);
-    expect(existsSync(join(dataDir, 'kubelab.lock'))).toBe(false);
+    expect(await dataDirOwner(dataDir)).toBeUndefined(); // the data directory is free again
   });
 });

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { dataDirOwner } from '../core/store/data-dir-lock.ts';
 import { apiRequest } from './support/api-request.ts';
 import { KUBELAB_BIN, REPO_ROOT, startServe, tempDataDir } from './support/kubelab-serve.ts';
 
@@ -35,7 +36,7 @@ describe('kubelab serve', () => {
     expect(serve.kubeconfig).toBe(`${dir}/kubeconfig`);
     expect(statSync(serve.kubeconfig).mode & 0o077).toBe(0);
     expect(await serve.stop('SIGTERM')).toBe(0);
-    expect(existsSync(`${dir}/kubelab.lock`)).toBe(false);
+    expect(await dataDirOwner(dir)).toBeUndefined(); // the data directory is free again
 
     const again = await startServe(dir);
     expect(again.url).toBe(serve.url); // the previous port is reused, so old kubeconfigs keep working

@@ -29,11 +29,18 @@ export async function tempDataDir(prefix = 'kubelab-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
 }
 
-export async function startServe(dataDir?: string, extraArgs: string[] = []): Promise<ServeProcess> {
+export interface StartServeOptions {
+  /** Lead a process group of its own, so a test can signal the whole group (process.kill(-pid)). */
+  detached?: boolean;
+}
+
+/** Spawns at once (in the caller's tick) when dataDir is given. */
+export async function startServe(dataDir?: string, extraArgs: string[] = [], options: StartServeOptions = {}): Promise<ServeProcess> {
   const dir = dataDir ?? (await tempDataDir());
   const child = spawn(process.execPath, [KUBELAB_BIN, 'serve', '--data-dir', dir, ...extraArgs], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
     env: { ...process.env, KUBELAB_LOG: 'warn' },
   });
   let out = '';
