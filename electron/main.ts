@@ -10,6 +10,7 @@ import type { ManifestFile } from './bridge-api.ts';
 import { IPC_CHANNELS } from './ipc-channels.ts';
 import { registerBridgeHandlers } from './ipc.ts';
 import { chooseManifestFiles, exportKubeconfig, type ManifestPick } from './native-dialogs.ts';
+import { leaveOnNodes, readQuitChoice, rememberQuitChoice, type QuitChoice } from './quit-choice.ts';
 import { startStatusTray } from './tray.ts';
 import { guardAllWebContents, guardSession, secureWebPreferences } from './window-security.ts';
 
@@ -167,8 +168,32 @@ app.on('window-all-closed', () => {
 });
 app.on('activate', () => showWindow());
 
-// The control plane stops before the app exits: agents leave their containers running
-// and the store is flushed, as when `kubelab serve` gets SIGTERM.
+/** Keep the lab running or stop its pods: asked on the first quit, remembered when the box is ticked. */
+async function quitChoice(): Promise<QuitChoice> {
+  const file = join(app.getPath('userData'), 'quit-choice.json');
+  const remembered = await readQuitChoice(file);
+  if (remembered) return remembered;
+  if (quitBySignal) return 'keep';
+  const answer = await dialog.showMessageBox({
+    type: 'question',
+    message: 'Keep the lab running after Kubelab quits?',
+    detail:
+      'Keep running: the pods stay up on their nodes and the next start picks them up. ' +
+      'Stop the pods: their containers are removed and lab nodes stopped; volumes and objects stay, and the next start runs them again. ' +
+      '`kubelab reset` removes everything.',
+    buttons: ['Keep the lab running', 'Stop the pods'],
+    defaultId: 0,
+    cancelId: 0,
+    checkboxLabel: 'Remember my choice',
+    checkboxChecked: true,
+  });
+  const choice: QuitChoice = answer.response === 1 ? 'stop-pods' : 'keep';
+  if (answer.checkboxChecked) await rememberQuitChoice(file, choice);
+  return choice;
+}
+
+// The control plane stops before the app exits, the store flushed, as when `kubelab
+// serve` gets SIGTERM; what stays on the nodes is the person's choice (quitChoice).
 // A quit while it is still starting waits for the start, then stops it.
 app.on('before-quit', (event) => {
   if (stopped || !controlPlaneStarting) return;
@@ -176,8 +201,8 @@ app.on('before-quit', (event) => {
   if (stopping) return;
   stopping = true;
   stopTray?.();
-  void controlPlaneStarting
-    .then((cp) => cp.stop())
+  void Promise.all([controlPlaneStarting, quitChoice().catch((): QuitChoice => 'keep')])
+    .then(([cp, choice]) => cp.stop({ leave: leaveOnNodes(choice) }))
     .catch((error: Error) => console.error(`kubelab: stop failed: ${error.message}`))
     .finally(() => {
       stopped = true;
@@ -185,4 +210,11 @@ app.on('before-quit', (event) => {
       app.quit();
     });
 });
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => app.quit());
+// A signal is no moment for a question: the lab keeps running, as with `kubelab serve`.
+let quitBySignal = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    quitBySignal = true;
+    app.quit();
+  });
+}

@@ -102,7 +102,7 @@ export class VolumeManager {
         if (claim.phase !== 'Bound' || !claim.volumeName) throw new VolumeError(`persistentvolumeclaim "${claimName}" is not bound`);
         const bound = claim.volumeName;
         const name = claimVolumeName(namespace, claimName, bound);
-        await this.runtime.createVolume(name, { [LABELS.managed]: 'true', 'io.kubelab.pvc': `${namespace}.${claimName}` });
+        await this.runtime.createVolume(name, { [LABELS.managed]: 'true', ...(this.clusterId ? { [LABELS.cluster]: this.clusterId } : {}), 'io.kubelab.pvc': `${namespace}.${claimName}` });
         volumes.set(volume.name, { source: name, type: 'volume', forceReadOnly: !!volume.persistentVolumeClaim.readOnly });
       } else if (isConfigVolume(volume)) {
         // Resolve now so a missing ConfigMap stops the pod before anything is created.

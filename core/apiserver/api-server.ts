@@ -8,7 +8,7 @@ import { apiVersionOf } from '../api/resource-catalog.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import type { Store } from '../store/store.ts';
 import { patchTypeOf } from './apply-patch.ts';
-import { COMPONENTS_PREFIX, serveComponents, type ComponentsPort } from './components-api.ts';
+import { COMPONENTS_PREFIX, RESET_PATH, serveComponents, serveReset, type ComponentsPort } from './components-api.ts';
 import { apiGroup, apiGroupList, apiResourceList, coreApiVersions, hasGroup, hasGroupVersion, versionInfo } from './discovery.ts';
 import { mediaType, parseJson, readBody, readObjectBody, writeError, writeJson, writeText } from './http-io.ts';
 import { isWatchRequest, parseListQuery } from './list-query.ts';
@@ -114,6 +114,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     }
     if (path === '/version') return writeJson(res, 200, versionInfo());
     if (path === COMPONENTS_PREFIX || path.startsWith(`${COMPONENTS_PREFIX}/`)) return serveComponents(req, res, path, options.components);
+    if (path === RESET_PATH) return serveReset(req, res, options.components);
     if (path === '/api') return writeJson(res, 200, coreApiVersions());
     if (path === '/apis') return writeJson(res, 200, apiGroupList());
     if (path === '/openapi/v3') return writeJson(res, 200, openApiV3Index());

@@ -62,6 +62,7 @@ function componentsFromHost(): ComponentsPort {
   return {
     list: () => ask('list') as Promise<ComponentInfo[]>,
     terminate: (name) => ask('terminate', name) as Promise<boolean>,
+    reset: () => ask('reset') as Promise<boolean>,
   };
 }
 

@@ -10,13 +10,25 @@ import { writeJson } from './http-io.ts';
 //
 //   GET  /kubelab/v1/components                  -> { items: ComponentInfo[] }
 //   POST /kubelab/v1/components/NAME/terminate   -> 202 { terminated: NAME }
+//   POST /kubelab/v1/reset                       -> 202 { reset: 'started' }: the host removes every
+//        container, volume and lab node of the cluster and its objects, then starts a new, empty
+//        cluster on the same address (this API server stops and comes back meanwhile).
 
 export interface ComponentsPort {
   list(): Promise<ComponentInfo[]>;
   terminate(name: string): Promise<boolean>;
+  reset(): Promise<boolean>;
 }
 
 export const COMPONENTS_PREFIX = '/kubelab/v1/components';
+export const RESET_PATH = '/kubelab/v1/reset';
+
+export async function serveReset(req: IncomingMessage, res: ServerResponse, port: ComponentsPort | undefined): Promise<void> {
+  if (!port) throw new ApiError(404, 'NotFound', 'this API server runs without a host that can reset the cluster');
+  if (req.method !== 'POST') throw methodNotAllowed('POST resets the cluster');
+  await port.reset();
+  return writeJson(res, 202, { reset: 'started' });
+}
 
 export async function serveComponents(req: IncomingMessage, res: ServerResponse, path: string, port: ComponentsPort | undefined): Promise<void> {
   if (!port) throw new ApiError(404, 'NotFound', 'this API server runs without supervised components');

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { startControlPlane } from '../cluster/control-plane.ts';
 import { defaultDataDir } from '../cluster/data-paths.ts';
+import { describeReset } from './reset-cli.ts';
 
 // The `kubelab` command. Each subcommand parses its own flags strictly: a bad flag
 // prints usage and exits 2 rather than running with a guess.
@@ -17,6 +18,8 @@ Commands:
             --schedulers N      copies of the scheduler, leader-elected (default 1)
             --controller-managers N  copies of the controller-manager, leader-elected (default 1)
   node      Add, remove, list, create (lab nodes), stop and start nodes: kubelab node --help
+  reset     Remove every container, volume and lab node of the cluster, and its objects: kubelab reset --help
+  gc        Remove what clusters whose data directory is gone left on Docker: kubelab gc --help
   help      Show this text
 `;
 
@@ -27,6 +30,10 @@ export async function main(argv: string[]): Promise<number> {
       return serve(rest);
     case 'node':
       return (await import('./node-cli.ts')).nodeCommand(rest);
+    case 'reset':
+      return (await import('./reset-cli.ts')).resetCommand(rest);
+    case 'gc':
+      return (await import('./gc-cli.ts')).gcCommand(rest);
     case 'help':
     case '--help':
     case '-h':
@@ -108,6 +115,7 @@ async function serve(args: string[]): Promise<number> {
       localNode: !values['no-local-node'],
       schedulers: copies.schedulers,
       controllerManagers: copies['controller-managers'],
+      onReset: (result) => process.stdout.write(`kubelab: the cluster was reset (${describeReset(result)}); a new, empty cluster runs on the same address\n`),
     });
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n`);
@@ -123,6 +131,11 @@ async function serve(args: string[]): Promise<number> {
   process.stderr.write(`kubelab: ${signal} received, stopping\n`);
   try {
     await controlPlane.stop();
+    const dataDirFlag = values['data-dir'] ? ` --data-dir ${values['data-dir']}` : '';
+    process.stderr.write(
+      `kubelab: stopped. The lab's pods keep running on their nodes, as they do when a kubelet restarts; ` +
+        `the next kubelab serve${dataDirFlag} adopts them. To remove them all: kubelab reset${dataDirFlag}\n`,
+    );
     return 0;
   } catch (e) {
     process.stderr.write(`kubelab: stop failed: ${(e as Error).message}\n`);

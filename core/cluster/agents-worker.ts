@@ -13,7 +13,13 @@ import { hostOnPodNetwork, ServiceProxy } from '../proxy/service-proxy.ts';
 // (the local daemon by default, added daemons, lab nodes), and the kubelet server that
 // serves their logs and exec. Like every component, it reaches the cluster only
 // through the API server.
-// Messages: in {type:'stop'}; out {type:'ready', kubeletPort} | {type:'error', message} | {type:'stopped'}.
+// Messages: in {type:'stop', leave?}; out {type:'ready', kubeletPort} | {type:'error', message} | {type:'stopped', result?}.
+// `leave` says what stays on the nodes: 'pods' (default: containers keep running and the
+// next start adopts them, as a kubelet restart does), 'volumes' (pods removed, lab nodes
+// stopped: the next start makes them again), or 'nothing' (`kubelab reset`: every
+// container, volume and lab node of the cluster removed).
+
+export type LeaveOnNodes = 'pods' | 'volumes' | 'nothing';
 
 export interface AgentsWorkerData {
   /** Plain-HTTP API address on loopback. */
@@ -71,12 +77,19 @@ async function run(): Promise<void> {
     logger: createLogger('service-proxy'),
   });
   await serviceProxy.start();
-  port.on('message', async (message: { type: string }) => {
+  port.on('message', async (message: { type: string; leave?: LeaveOnNodes }) => {
     if (message.type !== 'stop') return;
     await serviceProxy!.stop().catch((error: Error) => logger.warn('service proxy did not stop cleanly', { error: error.message }));
     await manager!.stop();
+    let result: object | undefined;
+    try {
+      if (message.leave === 'volumes') result = await manager!.stopClusterPods();
+      if (message.leave === 'nothing') result = await manager!.removeClusterEverywhere();
+    } catch (error) {
+      result = { problems: [(error as Error).message] };
+    }
     await kubelet.close();
-    port.postMessage({ type: 'stopped' });
+    port.postMessage({ type: 'stopped', result });
   });
   port.postMessage({ type: 'ready', kubeletPort: kubelet.port });
 }

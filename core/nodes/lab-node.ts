@@ -1,7 +1,9 @@
 import { chmod, copyFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
+import { LABELS } from '../agent/container-runtime.ts';
 import type { Logger } from '../log/logger.ts';
+import { DATA_DIR_LABEL } from './cluster-leftovers.ts';
 import type { NodeImage } from './node-image.ts';
 
 // Lab nodes: Docker-in-Docker containers on the host's daemon, one per node. The
@@ -49,6 +51,8 @@ export interface CreateLabNodeOptions {
   name: string;
   dataDir: string;
   image: NodeImage;
+  /** The cluster it belongs to (LABELS.cluster), so `kubelab reset` and `kubelab gc` find it. */
+  clusterId?: string;
   /** Group allowed to use the node's socket (the user running Kubelab). */
   socketGid?: number;
   /** How long to wait for the inner daemon to answer. Default 90 s. */
@@ -87,7 +91,11 @@ export async function createLabNode(hostDocker: Dockerode, options: CreateLabNod
     return { ...paths, name: options.name, containerId: existing.Id, privileged: existing.HostConfig.Privileged === true };
   }
 
-  const labels = { [LAB_NODE_LABEL]: options.name };
+  const labels = {
+    [LAB_NODE_LABEL]: options.name,
+    ...(options.clusterId ? { [LABELS.cluster]: options.clusterId } : {}),
+    [DATA_DIR_LABEL]: options.dataDir,
+  };
   await hostDocker.createVolume({ Name: paths.volumeName, Labels: labels });
   if (options.image.flavor === 'dind') {
     // docker:dind's own entrypoint expects --privileged; ours copes without it.

@@ -14,6 +14,7 @@ import { runWorkers, WorkQueue } from '../client/workqueue.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { checkEndpointSecurity, createDocker, localDockerEndpoint, parseDockerEndpoint, type ConnectOptions, type DockerEndpoint } from './docker-endpoint.ts';
 import { withImageSideload } from './image-sideload.ts';
+import { addRemoved, ensureClusterMarker, nothingRemoved, removeClusterContainers, removeClusterFromDaemon, type Removed } from './cluster-leftovers.ts';
 import { createLabNode, deleteLabNode, labNodePaths, labNodeState, startLabNode, stopLabNode, type LabNodeState } from './lab-node.ts';
 import { dockerEndpointOf, isLabNode, LAB_NODE_FINALIZER, NODE_ANNOTATIONS, NODE_SECRET_NAMESPACE } from './node-annotations.ts';
 import { ensureNodeImage } from './node-image.ts';
@@ -99,7 +100,7 @@ export class NodeManager {
   constructor(private readonly options: NodeManagerOptions) {
     this.logger = options.logger ?? createLogger('node-manager');
     this.informer = new Informer(options.client, NODES, { onError: (error) => this.logger.warn('node watch failed', { error: String(error) }) });
-    this.labNodes = options.labNodes ?? hostLabNodes(options.hostDocker, options.dataDir, this.logger);
+    this.labNodes = options.labNodes ?? hostLabNodes(options.hostDocker, options.dataDir, this.logger, options.clusterId);
     this.connect = options.connect ?? createDocker;
     this.createAgent = options.createAgent;
     this.createRuntime = options.createRuntime;
@@ -130,6 +131,71 @@ export class NodeManager {
     this.queue.shutDown();
     await this.workers;
     await Promise.all([...this.managed.keys()].map((name) => this.stopAgent(name)));
+  }
+
+  /**
+   * After stop(): removes everything of this cluster from every node's daemon and from
+   * the host's (containers, volumes, the pod network once unused), and deletes the
+   * lab nodes. A node that cannot be reached is reported, and the rest still cleaned.
+   */
+  async removeClusterEverywhere(): Promise<Removed & { labNodes: number; problems: string[] }> {
+    let removed = nothingRemoved();
+    let labNodes = 0;
+    const problems: string[] = [];
+    await this.forEachNodeDaemon(problems, async (node, docker) => {
+      if (isLabNode(node)) {
+        await this.labNodes.delete(node.metadata.name!);
+        labNodes++;
+      } else {
+        removed = addRemoved(removed, await removeClusterFromDaemon(docker!, this.clusterId()));
+      }
+    });
+    try {
+      removed = addRemoved(removed, await removeClusterFromDaemon(this.options.hostDocker(), this.clusterId()));
+    } catch (error) {
+      problems.push(`the local Docker daemon: ${(error as Error).message}`);
+    }
+    return { ...removed, labNodes, problems };
+  }
+
+  /** After stop(): removes this cluster's containers from every node and stops the lab nodes; volumes and objects stay. */
+  async stopClusterPods(): Promise<{ containers: number; problems: string[] }> {
+    let containers = 0;
+    const problems: string[] = [];
+    await this.forEachNodeDaemon(problems, async (node, docker) => {
+      if (isLabNode(node)) {
+        if ((await this.labNodes.state(node.metadata.name!)) === 'running') await this.labNodes.stop(node.metadata.name!);
+      } else {
+        containers += await removeClusterContainers(docker!, this.clusterId());
+      }
+    });
+    return { containers, problems };
+  }
+
+  private clusterId(): string {
+    if (!this.options.clusterId) throw new Error('this node manager runs without a cluster id: nothing is known to belong to the cluster');
+    return this.options.clusterId;
+  }
+
+  /** Runs `work` for every Node with its daemon (undefined for lab nodes, which live on the host's), collecting failures. */
+  private async forEachNodeDaemon(problems: string[], work: (node: Node & KubeObject, docker: Dockerode | undefined) => Promise<void>): Promise<void> {
+    const { items } = await this.options.client.listAll<Node & KubeObject>(NODES);
+    for (const node of items) {
+      try {
+        if (isLabNode(node)) {
+          await work(node, undefined);
+          continue;
+        }
+        const url = dockerEndpointOf(node);
+        if (!url) continue;
+        const endpoint = parseDockerEndpoint(url, `annotation ${NODE_ANNOTATIONS.dockerEndpoint}`);
+        const connectOptions = await this.connectOptions(node);
+        checkEndpointSecurity(endpoint, connectOptions);
+        await work(node, this.connect(endpoint, connectOptions));
+      } catch (error) {
+        problems.push(`node ${node.metadata.name}: ${(error as Error).message}`);
+      }
+    }
   }
 
   runtimeFor(nodeName: string): ContainerRuntime | undefined {
@@ -257,6 +323,11 @@ export class NodeManager {
     const connectOptions = await this.connectOptions(node);
     checkEndpointSecurity(endpoint, connectOptions);
     const docker = this.connect(endpoint, connectOptions);
+    if (this.options.clusterId) {
+      await ensureClusterMarker(docker, this.options.clusterId, this.options.dataDir).catch((error: Error) =>
+        this.logger.warn('could not mark the daemon with this cluster (kubelab gc will not recognise its leftovers)', { node: name, error: error.message }),
+      );
+    }
     const lab = isLabNode(node);
     let runtime = this.createRuntime!(docker);
     if (lab || this.options.sideloadRemote) runtime = withImageSideload(runtime, this.options.hostDocker(), docker, this.logger);
@@ -362,12 +433,12 @@ export class NodeManager {
 }
 
 /** Lab nodes on the host's daemon (lab-node.ts), with the node image ensured first. */
-export function hostLabNodes(hostDocker: () => Dockerode, dataDir: string, logger?: Logger): LabNodeProvisioner {
+export function hostLabNodes(hostDocker: () => Dockerode, dataDir: string, logger?: Logger, clusterId?: string): LabNodeProvisioner {
   return {
     state: (name) => labNodeState(hostDocker(), name),
     create: async (name) => {
       const image = await ensureNodeImage(hostDocker(), { logger });
-      const node = await createLabNode(hostDocker(), { name, dataDir, image, socketGid: process.getgid?.(), logger });
+      const node = await createLabNode(hostDocker(), { name, dataDir, image, clusterId, socketGid: process.getgid?.(), logger });
       return node.endpointUrl;
     },
     start: (name) => startLabNode(hostDocker(), dataDir, name),
