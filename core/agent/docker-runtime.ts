@@ -3,6 +3,7 @@
 // the agent can react (not-found, conflict, image-pull...) without parsing text.
 import { networkInterfaces } from 'node:os';
 import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { posix } from 'node:path';
 import type Dockerode from 'dockerode';
 import tarStream from 'tar-stream';
@@ -674,6 +675,9 @@ export class DockerRuntime implements ContainerRuntime {
     )) as Readable;
     await new Promise<void>((resolve, reject) => {
       let buffered = '';
+      // One decoder for the whole stream: a character split between two chunks is kept
+      // until its last byte arrives, rather than decoded as two replacement characters.
+      const decoder = new StringDecoder('utf8');
       const onAbort = () => {
         stream.destroy();
         resolve();
@@ -685,7 +689,7 @@ export class DockerRuntime implements ContainerRuntime {
         reject(error ? toRuntimeError(error, 'unavailable') : new RuntimeError('Docker event stream ended', 'unavailable'));
       };
       stream.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString('utf8');
+        buffered += decoder.write(chunk);
         let newline: number;
         while ((newline = buffered.indexOf('\n')) >= 0) {
           const line = buffered.slice(0, newline).trim();
