@@ -187,11 +187,7 @@ export class NodeManager {
           continue;
         }
         const url = dockerEndpointOf(node);
-        if (!url) continue;
-        const endpoint = parseDockerEndpoint(url, `annotation ${NODE_ANNOTATIONS.dockerEndpoint}`);
-        const connectOptions = await this.connectOptions(node);
-        checkEndpointSecurity(endpoint, connectOptions);
-        await work(node, this.connect(endpoint, connectOptions));
+        if (url) await work(node, (await this.connectToNode(node, url)).docker);
       } catch (error) {
         problems.push(`node ${node.metadata.name}: ${(error as Error).message}`);
       }
@@ -319,10 +315,7 @@ export class NodeManager {
       await this.stopAgent(name);
     }
 
-    const endpoint = parseDockerEndpoint(url, `annotation ${NODE_ANNOTATIONS.dockerEndpoint}`);
-    const connectOptions = await this.connectOptions(node);
-    checkEndpointSecurity(endpoint, connectOptions);
-    const docker = this.connect(endpoint, connectOptions);
+    const { endpoint, docker } = await this.connectToNode(node, url);
     if (this.options.clusterId) {
       await ensureClusterMarker(docker, this.options.clusterId, this.options.dataDir).catch((error: Error) =>
         this.logger.warn('could not mark the daemon with this cluster (kubelab gc will not recognise its leftovers)', { node: name, error: error.message }),
@@ -345,6 +338,14 @@ export class NodeManager {
     await agent.start();
     this.managed.set(name, { connectionKey, agent, runtime, docker });
     this.logger.info('node agent started', { node: name, endpoint: url });
+  }
+
+  /** A client for the daemon a Node's endpoint annotation names, with the key material its Secrets hold. */
+  private async connectToNode(node: Node & KubeObject, url: string): Promise<{ endpoint: DockerEndpoint; docker: Dockerode }> {
+    const endpoint = parseDockerEndpoint(url, `annotation ${NODE_ANNOTATIONS.dockerEndpoint}`);
+    const connectOptions = await this.connectOptions(node);
+    checkEndpointSecurity(endpoint, connectOptions);
+    return { endpoint, docker: this.connect(endpoint, connectOptions) };
   }
 
   private async connectOptions(node: Node & KubeObject): Promise<ConnectOptions> {
