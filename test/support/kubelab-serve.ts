@@ -1,7 +1,8 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { storedClusterId } from '../../core/cluster/cluster-identity.ts';
 
 // Runs the real `kubelab serve` as a child process, the way a user does, and knows
 // its URL, token file and kubeconfig.
@@ -85,13 +86,7 @@ export async function startServe(dataDir?: string, extraArgs: string[] = [], opt
  * and volumes (labelled with its id, kube-system's uid) from the local daemon.
  */
 async function removeClusterContainers(dataDir: string): Promise<void> {
-  let clusterId: string | undefined;
-  try {
-    const data = JSON.parse(await readFile(join(dataDir, 'kubelab-data.json'), 'utf8'));
-    clusterId = data.resources?.namespaces?.['kube-system']?.metadata?.uid;
-  } catch {
-    return;
-  }
+  const clusterId = await storedClusterId(dataDir);
   if (!clusterId) return;
   const docker = (args: string[]) => new Promise<string>((resolve) => execFile('docker', args, (_e, out) => resolve(out ?? '')));
   const ids = (await docker(['ps', '-aq', '--filter', `label=io.kubelab.cluster=${clusterId}`])).split('\n').filter(Boolean);
