@@ -1,12 +1,11 @@
 import { describe, it, expect } from 'vitest';
 import {
   LabelSelectorParseError,
-  isValidLabelKey,
-  isValidLabelValue,
   matchesLabels,
   parseLabelSelector,
   selectorFromLabelSelector,
 } from './label-selector.ts';
+import { isValidLabelKey, isValidLabelValue } from './name-validation.ts';
 
 function parseError(text: string): LabelSelectorParseError {
   try {

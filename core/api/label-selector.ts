@@ -1,6 +1,8 @@
 // Label selectors as Kubernetes parses and matches them (k8s.io/apimachinery/pkg/labels
 // and metav1.LabelSelectorAsSelector). Pure code: the renderer imports it in the browser.
 
+import { isValidLabelKey, isValidLabelValue } from './name-validation.ts';
+
 /** Operator names as apimachinery's `selection.Operator` spells them. */
 export type Operator = 'in' | 'notin' | 'exists' | '!' | '=' | '==' | '!=' | 'gt' | 'lt';
 
@@ -35,86 +37,6 @@ export class LabelSelectorParseError extends Error {
     super(message);
     this.name = 'LabelSelectorParseError';
   }
-}
-
-// ---------------------------------------------------------------------------
-// Label key / value validation (apimachinery util/validation wording)
-
-const qualifiedNameFmt = '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]';
-const qualifiedNameRegexp = new RegExp(`^${qualifiedNameFmt}$`);
-const qualifiedNameErrMsg =
-  "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
-const qualifiedNameMaxLength = 63;
-
-const labelValueFmt = `(${qualifiedNameFmt})?`;
-const labelValueRegexp = new RegExp(`^${labelValueFmt}$`);
-const labelValueErrMsg =
-  "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
-const labelValueMaxLength = 63;
-
-const dns1123LabelFmt = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
-const dns1123SubdomainFmt = `${dns1123LabelFmt}(\\.${dns1123LabelFmt})*`;
-const dns1123SubdomainRegexp = new RegExp(`^${dns1123SubdomainFmt}$`);
-const dns1123SubdomainErrMsg =
-  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
-const dns1123SubdomainMaxLength = 253;
-
-function regexError(message: string, format: string, ...examples: string[]): string {
-  if (examples.length === 0) return `${message} (regex used for validation is '${format}')`;
-  // Kubernetes joins examples as `'a',  or 'b', ` (double space included).
-  const shown = examples.map((example) => `'${example}', `).join(' or ');
-  return `${message} (e.g. ${shown}regex used for validation is '${format}')`;
-}
-
-function maxLenError(length: number): string {
-  return `must be no more than ${length} characters`;
-}
-
-/** validation.IsDNS1123Subdomain. */
-export function isDns1123Subdomain(value: string): string[] {
-  const errors: string[] = [];
-  if (value.length > dns1123SubdomainMaxLength) errors.push(maxLenError(dns1123SubdomainMaxLength));
-  if (!dns1123SubdomainRegexp.test(value)) {
-    errors.push(regexError(dns1123SubdomainErrMsg, dns1123SubdomainFmt, 'example.com'));
-  }
-  return errors;
-}
-
-/** validation.IsQualifiedName: a label key, `[prefix/]name`. Empty array when valid. */
-export function isValidLabelKey(key: string): string[] {
-  const errors: string[] = [];
-  const parts = key.split('/');
-  let name: string;
-  if (parts.length === 1) {
-    name = parts[0];
-  } else if (parts.length === 2) {
-    const prefix = parts[0];
-    name = parts[1];
-    if (prefix.length === 0) errors.push('prefix part must be non-empty');
-    else errors.push(...isDns1123Subdomain(prefix).map((message) => `prefix part ${message}`));
-  } else {
-    return [
-      'a qualified name ' +
-        regexError(qualifiedNameErrMsg, qualifiedNameFmt, 'MyName', 'my.name', '123-abc') +
-        " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
-    ];
-  }
-  if (name.length === 0) errors.push('name part must be non-empty');
-  else if (name.length > qualifiedNameMaxLength) errors.push(`name part ${maxLenError(qualifiedNameMaxLength)}`);
-  if (!qualifiedNameRegexp.test(name)) {
-    errors.push('name part ' + regexError(qualifiedNameErrMsg, qualifiedNameFmt, 'MyName', 'my.name', '123-abc'));
-  }
-  return errors;
-}
-
-/** validation.IsValidLabelValue. Empty array when valid. */
-export function isValidLabelValue(value: string): string[] {
-  const errors: string[] = [];
-  if (value.length > labelValueMaxLength) errors.push(maxLenError(labelValueMaxLength));
-  if (!labelValueRegexp.test(value)) {
-    errors.push(regexError(labelValueErrMsg, labelValueFmt, 'MyValue', 'my_value', '12345'));
-  }
-  return errors;
 }
 
 // ---------------------------------------------------------------------------

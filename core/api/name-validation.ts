@@ -2,7 +2,6 @@
 // and pkg/api/validation/objectmeta.go). Each `is*` returns the problems; [] means valid.
 
 import { fieldError, type FieldError } from './errors.ts';
-import { isValidLabelKey, isValidLabelValue } from './label-selector.ts';
 
 function regexError(message: string, format: string, ...examples: string[]): string {
   if (examples.length === 0) return `${message} (regex used for validation is '${format}')`;
@@ -148,5 +147,56 @@ export function validateAnnotations(annotations: unknown, path: string): FieldEr
     totalSize += Buffer.byteLength(key) + (typeof value === 'string' ? Buffer.byteLength(value) : 0);
   }
   if (totalSize > TOTAL_ANNOTATION_SIZE_LIMIT) errors.push(fieldError.tooLong(path, TOTAL_ANNOTATION_SIZE_LIMIT));
+  return errors;
+}
+
+// Label key / value validation (apimachinery util/validation wording)
+
+const qualifiedNameFmt = '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]';
+const qualifiedNameRegexp = new RegExp(`^${qualifiedNameFmt}$`);
+const qualifiedNameErrMsg =
+  "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
+const qualifiedNameMaxLength = 63;
+
+const labelValueFmt = `(${qualifiedNameFmt})?`;
+const labelValueRegexp = new RegExp(`^${labelValueFmt}$`);
+const labelValueErrMsg =
+  "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
+const labelValueMaxLength = 63;
+
+/** validation.IsQualifiedName: a label key, `[prefix/]name`. Empty array when valid. */
+export function isValidLabelKey(key: string): string[] {
+  const errors: string[] = [];
+  const parts = key.split('/');
+  let name: string;
+  if (parts.length === 1) {
+    name = parts[0];
+  } else if (parts.length === 2) {
+    const prefix = parts[0];
+    name = parts[1];
+    if (prefix.length === 0) errors.push('prefix part must be non-empty');
+    else errors.push(...isDns1123Subdomain(prefix).map((message) => `prefix part ${message}`));
+  } else {
+    return [
+      'a qualified name ' +
+        regexError(qualifiedNameErrMsg, qualifiedNameFmt, 'MyName', 'my.name', '123-abc') +
+        " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
+    ];
+  }
+  if (name.length === 0) errors.push('name part must be non-empty');
+  else if (name.length > qualifiedNameMaxLength) errors.push(`name part ${maxLengthError(qualifiedNameMaxLength)}`);
+  if (!qualifiedNameRegexp.test(name)) {
+    errors.push('name part ' + regexError(qualifiedNameErrMsg, qualifiedNameFmt, 'MyName', 'my.name', '123-abc'));
+  }
+  return errors;
+}
+
+/** validation.IsValidLabelValue. Empty array when valid. */
+export function isValidLabelValue(value: string): string[] {
+  const errors: string[] = [];
+  if (value.length > labelValueMaxLength) errors.push(maxLengthError(labelValueMaxLength));
+  if (!labelValueRegexp.test(value)) {
+    errors.push(regexError(labelValueErrMsg, labelValueFmt, 'MyValue', 'my_value', '12345'));
+  }
   return errors;
 }
