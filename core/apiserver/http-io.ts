@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parse as parseYaml } from 'yaml';
 import { ApiError, badRequest, internalError, unsupportedMediaType } from '../api/errors.ts';
 import { decodeKubernetesProtobuf } from './protobuf/decode-object.ts';
+import { parseKubernetesYaml } from '../api/kubernetes-yaml.ts';
 
 // Reading request bodies and writing JSON answers, the same way for every handler.
 
@@ -37,7 +37,7 @@ export async function readObjectBody(req: IncomingMessage): Promise<Record<strin
     value = parseJson(raw);
   } else if (type === 'application/yaml' || type === 'application/x-yaml' || type === 'text/yaml') {
     try {
-      value = parseYaml(raw);
+      value = parseKubernetesYaml(raw);
     } catch (e) {
       throw badRequest(`the request body is not valid YAML: ${(e as Error).message}`);
     }

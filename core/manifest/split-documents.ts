@@ -1,4 +1,5 @@
-import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node as YamlNode, type Tags } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node as YamlNode } from 'yaml';
+import { KUBERNETES_YAML_OPTIONS } from '../api/kubernetes-yaml.ts';
 import type { KubeObject } from '../api/kube-object.ts';
 import { parseFieldPath } from './field-path.ts';
 
@@ -23,13 +24,7 @@ export interface ManifestDocument {
   lineOf(fieldPath: string): number;
 }
 
-// kubectl reads YAML as YAML 1.1 (0755 is octal, `yes` is true) but keeps dates as strings.
-const YAML_OPTIONS = {
-  version: '1.1' as const,
-  customTags: (tags: Tags): Tags => tags.filter((tag) => typeof tag === 'string' || tag.tag !== 'tag:yaml.org,2002:timestamp'),
-  prettyErrors: true,
-  uniqueKeys: false,
-};
+const YAML_OPTIONS = { ...KUBERNETES_YAML_OPTIONS, prettyErrors: true };
 
 export function splitDocuments(source: ManifestSource): ManifestDocument[] {
   const lineCounter = new LineCounter();
