@@ -1,23 +1,30 @@
 // List and watch at 10,000 stored objects, against a floor: a bare Node HTTP server
 // that answers the same list from a pre-built array (no store, no selectors, no
-// encoding work beyond JSON.stringify). Prints figures side by side; asserts nothing.
+// encoding work beyond JSON.stringify). Records figures (bench/results/list-watch.json)
+// with the floor as baseline; asserts nothing.
 //
-//   npx tsx bench/list-watch.ts [--objects 10000] [--watchers 50]
+//   npx tsx bench/list-watch.ts [--quick] [--objects 10000] [--watchers 50]
+//
+// --quick: 2,000 objects, 10 watchers, fewer runs.
 
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { startApiServer } from '../core/apiserver/api-server.ts';
 import { ensureSystemNamespaces } from '../core/apiserver/bootstrap-namespaces.ts';
 import { ResourceService } from '../core/apiserver/resource-service.ts';
 import { LowdbStore } from '../core/store/lowdb-store.ts';
+import { benchArgs, percentile, recordResult, type BenchRow } from './support/bench-result.ts';
 
-const { values } = parseArgs({ options: { objects: { type: 'string', default: '10000' }, watchers: { type: 'string', default: '50' } } });
-const OBJECTS = Number(values.objects);
-const WATCHERS = Number(values.watchers);
+const values = benchArgs({ objects: { type: 'string' }, watchers: { type: 'string' } });
+const QUICK = values.quick === true;
+const OBJECTS = Number(values.objects ?? (QUICK ? 2000 : 10000));
+const WATCHERS = Number(values.watchers ?? (QUICK ? 10 : 50));
+const RUNS = QUICK ? 4 : 10;
+const UPDATES = QUICK ? 50 : 200;
+const started = performance.now();
 const TOKEN = 'bench-token-0123456789abcdef0123456789';
 const headers = { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' };
 
@@ -37,11 +44,10 @@ async function timeIt(runs: number, fn: () => Promise<unknown>): Promise<{ media
     await fn();
     samples.push(performance.now() - start);
   }
-  samples.sort((a, b) => a - b);
-  return { median: samples[Math.floor(samples.length / 2)], p90: samples[Math.floor(samples.length * 0.9)] };
+  return { median: percentile(samples, 50), p90: percentile(samples, 90) };
 }
 
-const ms = (v: number) => `${v.toFixed(1)} ms`;
+const FLOOR = 'bare HTTP + JSON.stringify';
 
 async function main() {
   const dir = await mkdtemp(join(tmpdir(), 'kubelab-bench-'));
@@ -76,14 +82,15 @@ async function main() {
   const floorUrl = `http://127.0.0.1:${(floor.address() as AddressInfo).port}/`;
 
   const read = (url: string, accept = 'application/json') => fetch(url, { headers: { ...headers, Accept: accept } }).then((r) => r.arrayBuffer());
-  const rows: [string, string, string][] = [];
-  const listAll = await timeIt(10, () => read(base));
-  const floorAll = await timeIt(10, () => read(floorUrl));
-  rows.push([`list ${OBJECTS} pods (JSON)`, `${ms(listAll.median)} (p90 ${ms(listAll.p90)})`, `${ms(floorAll.median)} (p90 ${ms(floorAll.p90)})`]);
-  const selected = await timeIt(10, () => read(`${base}?labelSelector=${encodeURIComponent('app=app-7,tier in (web)')}`));
-  rows.push(['list with label selector (~50 match)', ms(selected.median), '-']);
-  const table = await timeIt(5, () => read(base, 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json'));
-  rows.push([`list ${OBJECTS} pods as kubectl Table`, ms(table.median), '-']);
+  const rows: BenchRow[] = [];
+  const listAll = await timeIt(RUNS, () => read(base));
+  const floorAll = await timeIt(RUNS, () => read(floorUrl));
+  rows.push({ measure: `list ${OBJECTS} pods (JSON), median`, unit: 'ms', kubelab: listAll.median, baseline: { name: FLOOR, value: floorAll.median } });
+  rows.push({ measure: `list ${OBJECTS} pods (JSON), p90`, unit: 'ms', kubelab: listAll.p90, baseline: { name: FLOOR, value: floorAll.p90 } });
+  const selected = await timeIt(RUNS, () => read(`${base}?labelSelector=${encodeURIComponent('app=app-7,tier in (web)')}`));
+  rows.push({ measure: `list with label selector (~${OBJECTS / 200} match), median`, unit: 'ms', kubelab: selected.median });
+  const table = await timeIt(Math.ceil(RUNS / 2), () => read(base, 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json'));
+  rows.push({ measure: `list ${OBJECTS} pods as kubectl Table, median`, unit: 'ms', kubelab: table.median });
   const paged = await timeIt(3, async () => {
     let token = '';
     do {
@@ -91,9 +98,9 @@ async function main() {
       token = page.metadata.continue ?? '';
     } while (token);
   });
-  rows.push(['list in pages of 500', ms(paged.median), '-']);
+  rows.push({ measure: 'list in pages of 500, median', unit: 'ms', kubelab: paged.median });
 
-  // Watch fan-out: WATCHERS streams, 200 updates; latency from acknowledgement to receipt.
+  // Watch fan-out: WATCHERS streams, UPDATES updates; latency from acknowledgement to receipt.
   const rv = (await (await fetch(`${base}?limit=1`, { headers })).json()).metadata.resourceVersion;
   const latencies: number[] = [];
   const acked = new Map<string, number>();
@@ -126,7 +133,7 @@ async function main() {
       })();
     }),
   );
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < UPDATES; i++) {
     const res = await fetch(`${base}/pod-${i}`, {
       method: 'PATCH',
       headers: { ...headers, 'Content-Type': 'application/merge-patch+json' },
@@ -137,15 +144,11 @@ async function main() {
   }
   await new Promise((r) => setTimeout(r, 500));
   controllers.forEach((c) => c.abort());
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
-
-  console.log(`\nKubelab list/watch at ${OBJECTS} objects (node ${process.version})\n`);
-  console.log(`${'measure'.padEnd(40)} ${'kubelab'.padEnd(28)} floor (bare HTTP + JSON)`);
-  for (const [name, ours, floorValue] of rows) console.log(`${name.padEnd(40)} ${ours.padEnd(28)} ${floorValue}`);
-  console.log(`${'creates through the API (32 clients)'.padEnd(40)} ${`${(OBJECTS / createSeconds).toFixed(0)} /s`.padEnd(28)} -`);
-  console.log(`${`watch delivery, ${WATCHERS} watchers x 200 updates`.padEnd(40)} ${`p50 ${ms(pct(0.5))} p99 ${ms(pct(0.99))}`.padEnd(28)} - (${latencies.length} events)`);
-  console.log(`${'resident memory'.padEnd(40)} ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
+  rows.push({ measure: 'creates through the API (32 clients)', unit: 'ops/s', kubelab: OBJECTS / createSeconds });
+  rows.push({ measure: `watch delivery, ${WATCHERS} watchers x ${UPDATES} updates, p50`, unit: 'ms', kubelab: percentile(latencies, 50), note: `${latencies.length} events, from acknowledgement to receipt` });
+  rows.push({ measure: `watch delivery, ${WATCHERS} watchers x ${UPDATES} updates, p99`, unit: 'ms', kubelab: percentile(latencies, 99) });
+  rows.push({ measure: 'resident memory (benchmark process, store in-process)', unit: 'MiB', kubelab: process.memoryUsage().rss / 2 ** 20 });
+  recordResult({ name: 'list-watch', title: `List and watch at ${OBJECTS} objects`, quick: QUICK, seconds: (performance.now() - started) / 1000, rows });
 
   floor.close();
   await server.close();
