@@ -1,5 +1,5 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import type { ScheduleExplanation } from './schedule-one.ts';
+import type { NodeExplanation, ScheduleExplanation } from './schedule-one.ts';
 import type { ScoringStrategy } from './scheduler-config.ts';
 
 // Why the scheduler put a pod where it did, or why it could not: after every attempt
@@ -16,7 +16,8 @@ import type { ScoringStrategy } from './scheduler-config.ts';
 //     "node": "lab-1",                          the chosen node (Scheduled only)
 //     "message": "0/3 nodes are available: ...", Kubernetes' FitError text (Unschedulable only)
 //     "scoringStrategy": "LeastAllocated" | "MostAllocated",
-//     "nodes": [                                every node of the snapshot, sorted by name
+//     "nodes": [                                the nodes of the snapshot, sorted by name (all of
+//                                               them up to EXPLAINED_NODES_LIMIT; see below)
 //       {
 //         "name": "lab-1",
 //         "filters": [ { "plugin": "NodeUnschedulable", "code": "Success" },
@@ -28,7 +29,13 @@ import type { ScoringStrategy } from './scheduler-config.ts';
 //                                               feasible nodes only: raw = the plugin's value,
 //                                               score = normalized 0..100, weighted = score x weight
 //         "total": 612                          feasible nodes only: sum of score x weight
-//       } ] }
+//       } ],
+//     "omittedNodes": 4980 }                    nodes left out of "nodes" (absent when none)
+//
+// A big cluster would not fit: Kubernetes caps a pod's annotations at 256 KiB, and one
+// node's entry is most of a kilobyte, so past EXPLAINED_NODES_LIMIT nodes the list keeps
+// the chosen node, one node per distinct reason for turning a node down, then the
+// best-scored feasible nodes. The message still counts every node.
 //
 // Order of writes: for a scheduled pod the annotation is merge-patched first and the
 // binding (pods/NAME/binding, which cannot carry annotations) is posted right after, so
@@ -41,6 +48,43 @@ export const EXPLANATION_ANNOTATION = 'scheduler.kubelab.io/explanation';
 export interface PodSchedulingExplanation extends ScheduleExplanation {
   time: string;
   scoringStrategy: ScoringStrategy;
+  omittedNodes?: number;
+}
+
+/** Nodes listed in full; a lab has a handful, and 20 entries stay far below the annotation limit. */
+export const EXPLAINED_NODES_LIMIT = 20;
+
+function failureOf(node: NodeExplanation): string | undefined {
+  const failed = node.filters.find((f) => f.code !== 'Success');
+  return failed && JSON.stringify([failed.plugin, failed.code, failed.reasons ?? []]);
+}
+
+/**
+ * The nodes the annotation lists, in name order: all of them up to `limit`; beyond it
+ * the chosen node, then one node per distinct failure, then feasible nodes by total.
+ */
+export function explainedNodes(nodes: readonly NodeExplanation[], chosen: string | undefined, limit = EXPLAINED_NODES_LIMIT): NodeExplanation[] {
+  if (nodes.length <= limit) return [...nodes];
+  const picked = new Set<NodeExplanation>();
+  const failures = new Set<string>();
+  const firstPerFailure: NodeExplanation[] = [];
+  const feasible: NodeExplanation[] = [];
+  for (const node of nodes) {
+    if (node.name === chosen) picked.add(node);
+    const failure = failureOf(node);
+    if (failure === undefined) feasible.push(node);
+    else if (!failures.has(failure)) {
+      failures.add(failure);
+      firstPerFailure.push(node);
+    }
+  }
+  // Stable sort: equal totals stay in name order.
+  feasible.sort((a, b) => (b.total ?? 0) - (a.total ?? 0));
+  for (const node of [...firstPerFailure, ...feasible]) {
+    if (picked.size >= limit) break;
+    picked.add(node);
+  }
+  return nodes.filter((node) => picked.has(node));
 }
 
 export function rfc3339(date: Date): string {
@@ -49,12 +93,19 @@ export function rfc3339(date: Date): string {
 
 /** The annotation value for one attempt: compact JSON. */
 export function explanationAnnotationValue(explanation: ScheduleExplanation, scoringStrategy: ScoringStrategy, time: Date): string {
-  const value: PodSchedulingExplanation = { time: rfc3339(time), result: explanation.result, scoringStrategy, nodes: explanation.nodes };
-  if (explanation.node !== undefined) value.node = explanation.node;
-  if (explanation.message !== undefined) value.message = explanation.message;
-  // Key order fixed (time first) so equal outcomes serialize equally.
-  const { time: t, result, node, message, scoringStrategy: strategy, nodes } = value;
-  return JSON.stringify({ time: t, result, node, message, scoringStrategy: strategy, nodes });
+  const nodes = explainedNodes(explanation.nodes, explanation.node);
+  const omittedNodes = explanation.nodes.length - nodes.length;
+  // Key order fixed (time first) so equal outcomes serialize equally; undefined fields are left out.
+  const value: PodSchedulingExplanation = {
+    time: rfc3339(time),
+    result: explanation.result,
+    node: explanation.node,
+    message: explanation.message,
+    scoringStrategy,
+    nodes,
+    omittedNodes: omittedNodes > 0 ? omittedNodes : undefined,
+  };
+  return JSON.stringify(value);
 }
 
 /** The parsed annotation, or undefined when absent or not ours. */
