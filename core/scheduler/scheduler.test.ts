@@ -135,6 +135,32 @@ describe('Scheduler', { timeout: 15_000 }, () => {
     expect(actions).toContain(`assigned pod default/web-0 to node ${placements[0]}`);
   });
 
+  it('lets timers and I/O run during a long burst of attempts (the leader Lease must keep being renewed)', async () => {
+    for (const name of ['a', 'b', 'c']) await createNode(name, { cpu: '2', memory: '4Gi' });
+    for (let i = 0; i < 6; i++) await createPod(makePod(`burst-${i}`, { cpu: '10m' }));
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 1);
+    const ticksAtAssume: number[] = [];
+    scheduler = new Scheduler({
+      client,
+      informers,
+      recorder: new EventRecorder(client, { component: 'default-scheduler' }),
+      logger: { ...silent, debug: (msg) => msg === 'pod assumed' && ticksAtAssume.push(ticks) },
+      settings: SETTINGS,
+      // Ties on every attempt: a slow tie-break makes each attempt take 15 ms of CPU.
+      random: () => {
+        const until = performance.now() + 15;
+        while (performance.now() < until);
+        return 0;
+      },
+    });
+    startScheduler();
+    await Promise.all(Array.from({ length: 6 }, (_, i) => boundNode(`burst-${i}`)));
+    clearInterval(ticker);
+    expect(ticksAtAssume).toHaveLength(6);
+    expect(ticksAtAssume.at(-1)!).toBeGreaterThan(ticksAtAssume[0]);
+  });
+
   it('keeps an unschedulable pod Pending with the reason, and schedules it when a big enough node joins', async () => {
     await createNode('small-1', { cpu: '1' });
     await createNode('small-2', { cpu: '1' });

@@ -44,6 +44,9 @@ const STORAGE_CLASSES = findByKind('storage.k8s.io/v1', 'StorageClass') as Resou
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 
+/** Longest run of scheduling attempts before the loop lets I/O and timers run. */
+const YIELD_EVERY_MS = 20;
+
 export interface SchedulerOptions {
   client: RestClient;
   informers: InformerFactory;
@@ -167,7 +170,15 @@ export class Scheduler {
         throw error;
       }
       this.logger.info('scheduler started', { scoringStrategy: this.config.scoringStrategy });
+      let slice = performance.now();
       for (;;) {
+        // pop() resolves at once while pods wait, which only yields to microtasks: give the
+        // event loop a turn now and then, or bindings, watch events and the leader Lease
+        // renewal starve until the queue is empty (and leadership is lost on a big burst).
+        if (performance.now() - slice > YIELD_EVERY_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          slice = performance.now();
+        }
         const item = await queue.pop();
         if (!item) break;
         try {
