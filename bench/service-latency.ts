@@ -4,21 +4,23 @@
 // name (the node proxy, same node), through the Service to a pod on a lab node (two
 // proxies and Kubelab's relay), and from the desktop through the 127.0.0.1 port.
 //
-//   npx tsx bench/service-latency.ts [--requests 200] [--no-lab-node]
+//   npx tsx bench/service-latency.ts [--requests 200] [--no-lab-node] [--quick]
 //
 // Prints milliseconds per request (sequential HTTP GETs of a small page, each on a new
 // connection, as busybox wget makes them) and MB/s for one 32 MiB download.
 
 import { execFile } from 'node:child_process';
-import { parseArgs, promisify } from 'node:util';
+import { promisify } from 'node:util';
+import { benchArgs, recordResult, type BenchRow } from './support/bench-result.ts';
 import { kubectlOk } from '../test/support/kubectl.ts';
 import { KUBELAB_BIN, startServe } from '../test/support/kubelab-serve.ts';
 import { webServerManifest } from '../test/support/web-server-manifest.ts';
 import { eventually } from '../test/support/eventually.ts';
 
 const run = promisify(execFile);
-const { values } = parseArgs({ options: { requests: { type: 'string', default: '200' }, 'no-lab-node': { type: 'boolean', default: false } } });
-const requests = Number(values.requests);
+const values = benchArgs({ requests: { type: 'string' }, 'no-lab-node': { type: 'boolean', default: false } });
+const requests = Number(values.requests ?? (values.quick ? 50 : 200));
+const started = performance.now();
 
 const serve = await startServe(undefined, ['--timings', 'lab']);
 const k = (...args: string[]) => kubectlOk(serve.kubeconfig, args);
@@ -83,10 +85,23 @@ spec:
   const desktop = JSON.parse((await k('get', 'svc', 'near', '-o', 'jsonpath={.metadata.annotations.kubelab\\.io/desktop-ports}')) || '{}')['80'];
   const desktopMs = desktop ? await desktopLatency(`http://127.0.0.1:${desktop}/`) : NaN;
 
-  console.log(`\n${requests} sequential requests each, one 32 MiB download each\n`);
-  console.log('path'.padEnd(60), 'ms/request'.padStart(11), 'MB/s'.padStart(8));
-  for (const [path, ms, mbs] of rows) console.log(path.padEnd(60), ms.toFixed(2).padStart(11), mbs.toFixed(0).padStart(8));
-  console.log('from this machine via the 127.0.0.1 port (Node fetch)'.padEnd(60), desktopMs.toFixed(2).padStart(11), '-'.padStart(8));
+  // The first row, plain Docker networking, is every other row's baseline.
+  const [, directMs, directMbs] = rows[0];
+  const direct = (value: number) => ({ name: 'direct to the pod IP (Docker bridge)', value });
+  const results: BenchRow[] = [];
+  for (const [path, ms, mbs] of rows.slice(1)) {
+    results.push({ measure: `${path}: per request`, unit: 'ms', kubelab: ms, baseline: direct(directMs) });
+    results.push({ measure: `${path}: one 32 MiB download`, unit: 'MB/s', kubelab: mbs, baseline: direct(directMbs) });
+  }
+  results.push({ measure: 'from this machine via the 127.0.0.1 port (Node fetch): per request', unit: 'ms', kubelab: desktopMs });
+  recordResult({
+    name: 'service-latency',
+    title: `Service latency and throughput: ${requests} sequential requests each (a new connection each), one 32 MiB download`,
+    quick: Boolean(values.quick),
+    seconds: (performance.now() - started) / 1000,
+    rows: results,
+    details: { rows, desktopMs },
+  });
 } finally {
   await kubectlOk(serve.kubeconfig, ['delete', 'pods', '--all', '--grace-period=1', '--wait=false']).catch(() => '');
   if (!values['no-lab-node']) await run(process.execPath, [KUBELAB_BIN, 'node', 'delete', 'bench-lab', '--data-dir', serve.dataDir]).catch(() => undefined);
