@@ -249,7 +249,7 @@ export class PodSync {
     const key = `${ctx.pod.metadata!.uid}/${name}`;
     const finishedAt = Date.parse(latest.finishedAt ?? '') || Date.parse(latest.createdAt) || Date.now();
     const startedAt = Date.parse(latest.startedAt ?? '') || finishedAt;
-    this.crashBackoff.recordExit(key, finishedAt, finishedAt - startedAt);
+    this.crashBackoff.recordFailure(key, finishedAt, finishedAt - startedAt);
     const remaining = this.crashBackoff.remainingMs(key);
     if (remaining <= 0) return true;
     const delay = formatBackoff(this.crashBackoff.currentDelayMs(key));

@@ -30,26 +30,6 @@ describe('RestartBackoff', () => {
     now += 500;
     expect(backoff.remainingMs('c')).toBe(0);
   });
-  it('restarts a crashed container at once the first time, then waits 10 s, 20 s... as the kubelet does', () => {
-    let now = 1_000_000;
-    const backoff = new RestartBackoff({ baseMs: 10_000, maxMs: 40_000, resetMs: 600_000, now: () => now });
-    expect(backoff.recordExit('c', now)).toBe(0);
-    expect(backoff.remainingMs('c')).toBe(0);
-    now += 2000;
-    expect(backoff.recordExit('c', now)).toBe(10_000);
-    expect(backoff.recordExit('c', now)).toBe(10_000);
-    expect(backoff.remainingMs('c')).toBe(10_000);
-    now += 10_000;
-    expect(backoff.remainingMs('c')).toBe(0);
-    expect(backoff.recordExit('c', now)).toBe(20_000);
-    now += 20_000;
-    expect(backoff.recordExit('c', now)).toBe(40_000);
-    now += 40_000;
-    expect(backoff.recordExit('c', now)).toBe(40_000);
-    // After a run as long as the reset window, the next exit restarts at once again.
-    now += 600_000;
-    expect(backoff.recordExit('c', now, 600_000)).toBe(0);
-  });
   it('formats delays like the kubelet', () => {
     expect(formatBackoff(20_000)).toBe('20s');
     expect(formatBackoff(80_000)).toBe('1m20s');

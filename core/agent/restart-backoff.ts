@@ -1,8 +1,6 @@
 // The kubelet's per-container back-off (CrashLoopBackOff, ImagePullBackOff): each failure
 // doubles the wait from a base up to a cap; a container that stayed up long enough, or
-// sat idle that long, starts from the base again. A failed pull waits from the first
-// failure (recordFailure); a crash waits from the second exit on (recordExit), as the
-// kubelet does.
+// sat idle that long, starts from the base again.
 
 export interface BackoffOptions {
   baseMs: number;
@@ -40,22 +38,6 @@ export class RestartBackoff {
     const stale = !entry || failedAt - entry.lastFailureAt > this.options.resetMs || ranForMs >= this.options.resetMs;
     const delayMs = stale ? this.options.baseMs : Math.min(entry.delayMs * 2, this.options.maxMs);
     this.entries.set(key, { delayMs, until: Math.max(failedAt, this.now()) + delayMs, lastFailureAt: failedAt });
-    return delayMs;
-  }
-
-  /**
-   * A container's exit, by the kubelet's crash rule (kuberuntime doBackOff): the first
-   * exit restarts at once; each later exit within the reset window waits baseMs, then
-   * twice that, up to maxMs. So a crashing container restarts after 0, 10, 20, 40 s...
-   * with Kubernetes' values, and a container killed once comes straight back.
-   * Recording the same exit again (same exitedAt) changes nothing. Returns the wait.
-   */
-  recordExit(key: string, exitedAt = this.now(), ranForMs = 0): number {
-    const entry = this.entries.get(key);
-    if (entry && entry.lastFailureAt === exitedAt) return entry.delayMs;
-    const stale = !entry || exitedAt - entry.lastFailureAt > this.options.resetMs || ranForMs >= this.options.resetMs;
-    const delayMs = stale ? 0 : entry.delayMs === 0 ? this.options.baseMs : Math.min(entry.delayMs * 2, this.options.maxMs);
-    this.entries.set(key, { delayMs, until: delayMs ? Math.max(exitedAt, this.now()) + delayMs : 0, lastFailureAt: exitedAt });
     return delayMs;
   }
 
