@@ -10,25 +10,17 @@
 // A daemon that is already part of a swarm is left alone: the Swarm column is then
 // empty and the output says why.
 
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { benchArgs, recordResult, withConcurrency, type BenchRow } from './support/bench-result.ts';
+import { docker as dockerCli } from '../test/support/docker-cli.ts';
+import { eventually } from '../test/support/eventually.ts';
 import { startLabCluster } from './support/lab-cluster.ts';
 import { PodWatch } from './support/pod-watch.ts';
 
 const args = benchArgs({ replicas: { type: 'string' }, 'no-swarm': { type: 'boolean', default: false } });
 const replicas = Number(args.replicas ?? (args.quick ? 20 : 50));
 const IMAGE = 'kubelab/busybox:test';
-const run = promisify(execFile);
-const docker = async (...argv: string[]) => (await run('docker', argv, { maxBuffer: 16 * 1024 * 1024 })).stdout.trim();
+const docker = async (...argv: string[]) => (await dockerCli(argv)).trim();
 
-async function pollUntil(check: () => Promise<boolean>, what: string, timeoutMs = 600_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 async function kubelab(): Promise<{ up: number; gone: number; down: number; perNode: Record<string, number> }> {
   const cluster = await startLabCluster({ labNodes: 2, prefix: 'converge' });
@@ -52,7 +44,7 @@ async function kubelab(): Promise<{ up: number; gone: number; down: number; perN
     await watch.until((pods) => [...pods.values()].filter((p) => p.ready && !p.deleted).length >= 6, 'the warm-up pods');
     await cluster.api('DELETE', '/apis/apps/v1/namespaces/default/deployments/converge?propagationPolicy=Foreground');
     await watch.until((pods) => [...pods.values()].every((p) => p.deleted), 'the warm-up pods to go');
-    await pollUntil(async () => (await cluster.api('GET', '/apis/apps/v1/namespaces/default/deployments/converge')).status === 404, 'the warm-up Deployment to go');
+    await eventually(async () => (await cluster.api('GET', '/apis/apps/v1/namespaces/default/deployments/converge')).status === 404, 'the warm-up Deployment to go', 600_000, 100);
     watch.pods.clear();
 
     const started = performance.now();
@@ -69,10 +61,9 @@ async function kubelab(): Promise<{ up: number; gone: number; down: number; perN
     const gone = performance.now() - scaledAt;
     // With terminationGracePeriodSeconds 0 the API forgets a pod at once, as Kubernetes
     // does; its containers go when its agent has removed them, which docker rm -f matches.
-    await pollUntil(async () => (await cluster.podContainers()) === 0, 'every pod container removed');
+    await eventually(async () => (await cluster.podContainers()) === 0, 'every pod container removed', 600_000, 100);
     const down = performance.now() - scaledAt;
-    await watch.stop();
-    if (watch.resumed) console.log(`(the pod watch was ended by the server ${watch.resumed} times and resumed)\n${cluster.serve.output().slice(-4000)}`);
+    watch.stop();
     return { up, gone, down, perNode };
   } finally {
     await cluster.stop();
@@ -98,11 +89,11 @@ async function swarm(): Promise<{ up: number; down: number } | string> {
     const running = async () => (await docker('ps', '-q', '--filter', `label=com.docker.swarm.service.name=${service}`)).split('\n').filter(Boolean).length;
     const started = performance.now();
     await docker('service', 'create', '--detach', '--name', service, '--replicas', String(replicas), '--no-resolve-image', '--stop-grace-period', '0s', IMAGE, 'sleep', '3600');
-    await pollUntil(async () => (await docker('service', 'ls', '--filter', `name=${service}`, '--format', '{{.Replicas}}')) === `${replicas}/${replicas}`, 'every Swarm task Running');
+    await eventually(async () => (await docker('service', 'ls', '--filter', `name=${service}`, '--format', '{{.Replicas}}')) === `${replicas}/${replicas}`, 'every Swarm task Running', 600_000, 100);
     const up = performance.now() - started;
     const scaling = performance.now();
     await docker('service', 'scale', '--detach', `${service}=0`);
-    await pollUntil(async () => (await running()) === 0, 'no Swarm task running');
+    await eventually(async () => (await running()) === 0, 'no Swarm task running', 600_000, 100);
     const down = performance.now() - scaling;
     return { up, down };
   } finally {

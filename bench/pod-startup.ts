@@ -77,7 +77,7 @@ async function kubelab(): Promise<{ running: number[]; ready: number[] }> {
         ready.push(moments.ready! - started);
       },
     );
-    await watch.stop();
+    watch.stop();
     await apiRequest(serve.httpUrl, 'DELETE', '/api/v1/namespaces/default/pods', { token });
     return { running, ready };
   } finally {

@@ -11,26 +11,15 @@
 //
 //   npx tsx bench/self-healing.ts [--no-swarm] [--quick]
 
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { benchArgs, recordResult, type BenchRow } from './support/bench-result.ts';
+import { docker as dockerCli } from '../test/support/docker-cli.ts';
+import { eventually } from '../test/support/eventually.ts';
 import { startLabCluster, type LabCluster } from './support/lab-cluster.ts';
 import { PodWatch } from './support/pod-watch.ts';
 
 const args = benchArgs({ 'no-swarm': { type: 'boolean', default: false } });
 const IMAGE = 'kubelab/busybox:test';
-const run = promisify(execFile);
-const docker = async (...argv: string[]) => (await run('docker', argv)).stdout.trim();
-
-async function pollUntil<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 900_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const docker = async (...argv: string[]) => (await dockerCli(argv)).trim();
 
 const podSpec = { terminationGracePeriodSeconds: 0, containers: [{ name: 'main', image: IMAGE, command: ['sleep', '3600'] }] };
 
@@ -75,7 +64,7 @@ async function rawDockerRestart(): Promise<number> {
     const pid = await docker('inspect', name, '--format', '{{.State.Pid}}');
     const killed = performance.now();
     process.kill(Number(pid), 'SIGKILL');
-    await pollUntil(async () => ((await docker('inspect', name, '--format', '{{.State.Running}} {{.RestartCount}}')) === 'true 1' ? true : undefined), 'Docker to restart the container');
+    await eventually(async () => ((await docker('inspect', name, '--format', '{{.State.Running}} {{.RestartCount}}')) === 'true 1' ? true : undefined), 'Docker to restart the container', 900_000, 50);
     return performance.now() - killed;
   } finally {
     await docker('rm', '-f', name);
@@ -91,13 +80,13 @@ async function swarmRestart(): Promise<number | string> {
   try {
     const task = () => docker('ps', '-q', '--filter', `label=com.docker.swarm.service.name=${service}`, '--filter', 'status=running');
     await docker('service', 'create', '--detach', '--name', service, '--no-resolve-image', '--stop-grace-period', '0s', IMAGE, 'sleep', '3600');
-    const first = await pollUntil(async () => (await task()) || undefined, 'the Swarm task to run', 120_000);
+    const first = await eventually(async () => (await task()) || undefined, 'the Swarm task to run', 120_000, 50);
     const killed = performance.now();
     await docker('kill', first);
-    await pollUntil(async () => {
+    await eventually(async () => {
       const now = await task();
       return now && now !== first ? true : undefined;
-    }, 'Swarm to run a new task', 120_000);
+    }, 'Swarm to run a new task', 120_000, 50);
     return performance.now() - killed;
   } finally {
     await docker('service', 'rm', service).catch(() => undefined);
@@ -133,7 +122,7 @@ for (const timings of ['lab', 'kubernetes'] as const) {
         note: down.onLabNode === 0 ? 'no pod had landed on the lab node, so nothing had to move' : `${down.onLabNode} of 4 pods were on the lab node`,
       });
     }
-    await watch.stop();
+    watch.stop();
   } finally {
     await cluster.stop();
   }

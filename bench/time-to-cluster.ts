@@ -93,7 +93,7 @@ async function fromScratch(labNodes: number): Promise<Moments> {
     const appReady = performance.now() - started;
     await answersFromDesktop(serve.kubeconfig, 120_000);
     const serviceAnswering = performance.now() - started;
-    await watch.stop();
+    watch.stop();
     await kubectlOk(serve.kubeconfig, ['delete', '-f', '-', '--wait=false'], appManifest(replicas)).catch(() => '');
     return { apiAnswering, nodesReady, appReady, serviceAnswering };
   } finally {

@@ -1,6 +1,16 @@
-// One watch on a namespace's pods that remembers, per pod name, when this process first
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { KubeObject } from '../../core/api/kube-object.ts';
+import { findByKind, type ResourceInfo } from '../../core/api/resource-catalog.ts';
+import { Informer } from '../../core/client/informer.ts';
+import { RestClient } from '../../core/client/rest-client.ts';
+
+// One informer on a namespace's pods that remembers, per pod name, when this process first
 // saw it Running, Ready and deleted (performance.now() milliseconds). Benchmarks time
-// pods by what the API reports, as `kubectl get -w` would, without polling.
+// pods by what the API reports, as `kubectl get -w` would, without polling; the informer
+// resumes a watch the server ends and relists after 410 Gone.
+
+const PODS = findByKind('v1', 'Pod') as ResourceInfo;
+type PodObject = Pod & KubeObject;
 
 export interface PodMoments {
   running?: number;
@@ -16,92 +26,29 @@ export interface PodMoments {
   readyAtRestarts: Record<number, number>;
 }
 
-interface WatchedPod {
-  metadata: { name: string; uid: string; resourceVersion?: string };
-  spec?: { nodeName?: string };
-  status?: { phase?: string; conditions?: { type: string; status: string }[]; containerStatuses?: { restartCount?: number }[] };
-}
-
 export class PodWatch {
   readonly pods = new Map<string, PodMoments>();
-  private readonly controller = new AbortController();
   private waiters: (() => void)[] = [];
-  private done: Promise<void> = Promise.resolve();
-  private resourceVersion = '';
-  /** How often the server ended the stream and the watch resumed (servers may end a watch at any time). */
-  resumed = 0;
 
-  private constructor(
-    private readonly baseUrl: string,
-    private readonly token: string,
-    private readonly namespace: string,
-  ) {}
+  private constructor(private readonly informer: Informer<PodObject>) {}
 
-  /** Starts watching from now (after a list, so the watch sees nothing twice). */
+  /** Starts watching; resolves once the informer has listed what is there now. */
   static async start(baseUrl: string, token: string, namespace = 'default'): Promise<PodWatch> {
-    const watch = new PodWatch(baseUrl, token, namespace);
-    await watch.list();
-    watch.done = watch.follow();
+    const client = new RestClient({ server: baseUrl, token, userAgent: 'kubelab-bench' });
+    const watch = new PodWatch(new Informer<PodObject>(client, PODS, { namespace }));
+    watch.informer.addEventHandler({
+      onAdd: (pod) => watch.observe('ADDED', pod),
+      onUpdate: (_old, pod) => watch.observe('MODIFIED', pod),
+      onDelete: (pod) => watch.observe('DELETED', pod),
+    });
+    watch.informer.start();
+    await watch.informer.waitForSync();
     return watch;
   }
 
-  private async list(): Promise<void> {
-    const { metadata, items } = (await (await this.request('')).json()) as { metadata: { resourceVersion: string }; items: WatchedPod[] };
-    for (const pod of items) this.observe('ADDED', pod);
-    // After a 410 relist, a pod missing from the list was deleted while unwatched.
-    const listed = new Set(items.map((pod) => pod.metadata.name));
-    for (const [name, moments] of this.pods) if (!listed.has(name)) moments.deleted ??= performance.now();
-    this.resourceVersion = metadata.resourceVersion;
-  }
-
-  /** Watches from the last resourceVersion seen, again whenever the server ends the stream, as an informer does. */
-  private async follow(): Promise<void> {
-    while (!this.controller.signal.aborted) {
-      try {
-        const gone = await this.read(await this.request(`?watch=true&allowWatchBookmarks=true&resourceVersion=${this.resourceVersion}`));
-        if (gone) await this.list();
-      } catch (error) {
-        if (this.controller.signal.aborted) return;
-        const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : '';
-        process.stderr.write(`pod watch: ${error instanceof Error ? error.message : String(error)}${cause}; resuming\n`);
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-      if (!this.controller.signal.aborted) this.resumed++;
-    }
-  }
-
-  private request(query: string): Promise<Response> {
-    return fetch(`${this.baseUrl}/api/v1/namespaces/${this.namespace}/pods${query}`, {
-      headers: { Authorization: `Bearer ${this.token}` },
-      signal: this.controller.signal,
-    });
-  }
-
-  /** Reads one watch response to its end; true when the server said 410 Gone (relist). */
-  private async read(response: Response): Promise<boolean> {
-    if (response.status === 410) return true;
-    if (response.status !== 200) throw new Error(`watch answered ${response.status}: ${await response.text()}`);
-    const decoder = new TextDecoder();
-    let buffered = '';
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      buffered += decoder.decode(chunk, { stream: true });
-      let newline: number;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        if (!line.trim()) continue;
-        const event = JSON.parse(line) as { type: string; object: WatchedPod & { code?: number; metadata: { resourceVersion?: string } } };
-        if (event.type === 'ERROR') return event.object.code === 410;
-        if (event.object.metadata.resourceVersion) this.resourceVersion = event.object.metadata.resourceVersion;
-        if (event.type !== 'BOOKMARK') this.observe(event.type, event.object);
-      }
-    }
-    return false;
-  }
-
-  private observe(type: string, pod: WatchedPod): void {
+  private observe(type: string, pod: PodObject): void {
     const now = performance.now();
-    const name = pod.metadata.name;
+    const name = pod.metadata.name!;
     let moments = this.pods.get(name);
     // A pod re-created under the same name (StatefulSet-style) starts afresh.
     if (!moments || (moments.uid && moments.uid !== pod.metadata.uid)) {
@@ -140,8 +87,7 @@ export class PodWatch {
     }
   }
 
-  async stop(): Promise<void> {
-    this.controller.abort();
-    await this.done.catch(() => undefined);
+  stop(): void {
+    this.informer.stop();
   }
 }
