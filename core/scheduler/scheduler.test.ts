@@ -138,25 +138,32 @@ describe('Scheduler', { timeout: 15_000 }, () => {
   it('lets timers and I/O run during a long burst of attempts (the leader Lease must keep being renewed)', async () => {
     for (const name of ['a', 'b', 'c']) await createNode(name, { cpu: '2', memory: '4Gi' });
     for (let i = 0; i < 6; i++) await createPod(makePod(`burst-${i}`, { cpu: '10m' }));
+    // Macrotasks that ran meanwhile: one setImmediate after another, as pending I/O would.
     let ticks = 0;
-    const ticker = setInterval(() => ticks++, 1);
+    let ticking = true;
+    const tick = () => {
+      ticks++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
     const ticksAtAssume: number[] = [];
+    // The scheduler's clock: every attempt (each breaks a tie) takes 15 ms of it.
+    let clock = Date.parse('2026-01-01T00:00:00Z');
     scheduler = new Scheduler({
       client,
       informers,
       recorder: new EventRecorder(client, { component: 'default-scheduler' }),
       logger: { ...silent, debug: (msg) => msg === 'pod assumed' && ticksAtAssume.push(ticks) },
       settings: SETTINGS,
-      // Ties on every attempt: a slow tie-break makes each attempt take 15 ms of CPU.
       random: () => {
-        const until = performance.now() + 15;
-        while (performance.now() < until);
+        clock += 15;
         return 0;
       },
+      now: () => new Date(clock),
     });
     startScheduler();
     await Promise.all(Array.from({ length: 6 }, (_, i) => boundNode(`burst-${i}`)));
-    clearInterval(ticker);
+    ticking = false;
     expect(ticksAtAssume).toHaveLength(6);
     expect(ticksAtAssume.at(-1)!).toBeGreaterThan(ticksAtAssume[0]);
   });

@@ -170,14 +170,14 @@ export class Scheduler {
         throw error;
       }
       this.logger.info('scheduler started', { scoringStrategy: this.config.scoringStrategy });
-      let slice = performance.now();
+      let slice = this.now().getTime();
       for (;;) {
         // pop() resolves at once while pods wait, which only yields to microtasks: give the
         // event loop a turn now and then, or bindings, watch events and the leader Lease
         // renewal starve until the queue is empty (and leadership is lost on a big burst).
-        if (performance.now() - slice > YIELD_EVERY_MS) {
+        if (this.now().getTime() - slice > YIELD_EVERY_MS) {
           await new Promise<void>((resolve) => setImmediate(resolve));
-          slice = performance.now();
+          slice = this.now().getTime();
         }
         const item = await queue.pop();
         if (!item) break;
