@@ -84,7 +84,7 @@ export function percentile(samples: number[], p: number): number {
 
 export function formatValue(value: number | null, unit: BenchRow['unit']): string {
   if (value === null || Number.isNaN(value)) return '–';
-  const digits = unit === 's' ? (value < 10 ? 2 : 1) : unit === 'ms' ? (value < 10 ? 2 : value < 100 ? 1 : 0) : value < 10 ? 2 : value < 100 ? 1 : 0;
+  const digits = unit === 's' ? (value < 10 ? 2 : 1) : value < 10 ? 2 : value < 100 ? 1 : 0;
   return `${value.toFixed(digits)} ${unit}`;
 }
 

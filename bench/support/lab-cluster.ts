@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { apiRequest, tokenOf, type RawResponse } from '../../test/support/api-request.ts';
 import { KUBELAB_BIN, REPO_ROOT, startServe, type ServeProcess } from '../../test/support/kubelab-serve.ts';
 import { labNodePaths } from '../../core/nodes/lab-node.ts';
+import { docker } from '../../test/support/docker-cli.ts';
 
 // A real `kubelab serve` with the local node and N lab nodes, as a person makes one
 // with `kubelab node create`, for the benchmarks that need more than one node.
@@ -39,11 +40,7 @@ export async function startLabCluster(options: { labNodes: number; serveArgs?: s
     podContainers: async (namespace = 'default') => {
       const hosts = [undefined, ...labNodes.map((name) => labNodePaths(serve.dataDir, name).endpointUrl)];
       const counts = await Promise.all(
-        hosts.map(async (host) => {
-          const env = { ...process.env, ...(host ? { DOCKER_HOST: host } : {}) };
-          const { stdout } = await run('docker', ['ps', '-aq', '--filter', `label=io.kubelab.pod.namespace=${namespace}`], { env });
-          return stdout.split('\n').filter(Boolean).length;
-        }),
+        hosts.map(async (host) => (await docker(['ps', '-aq', '--filter', `label=io.kubelab.pod.namespace=${namespace}`], { host })).split('\n').filter(Boolean).length),
       );
       return counts.reduce((a, b) => a + b, 0);
     },
