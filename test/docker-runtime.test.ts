@@ -9,11 +9,18 @@ import { LABELS, RuntimeError, type ContainerSpec, type RuntimeEvent } from '../
 import { DockerRuntime } from '../core/agent/docker-runtime.ts';
 import { buildSandboxImage, sandboxImageRef } from '../core/agent/sandbox-image.ts';
 import { TEST_IMAGE, dockerAvailable } from './setup/docker-env.ts';
+import { docker as dockerCli } from './support/docker-cli.ts';
+import { eventually } from './support/eventually.ts';
 
 const RUN_LABEL = 'io.kubelab.test-run';
 const run = `rt-${randomBytes(4).toString('hex')}`;
 const labels = { [RUN_LABEL]: run, [LABELS.managed]: 'true' };
 const docker = new Dockerode();
+
+/** What a container wrote to stdout, one entry per line. */
+async function logLines(id: string): Promise<string[]> {
+  return (await dockerCli(['logs', id])).split('\n').filter(Boolean);
+}
 const runtime = new DockerRuntime(docker);
 
 function appSpec(sandboxId: string, name: string, overrides: Partial<ContainerSpec> = {}): ContainerSpec {
@@ -257,15 +264,19 @@ describe('DockerRuntime on the local daemon', () => {
 
   it('stops a process that ignores SIGTERM by killing it after the timeout', async () => {
     const id = await runtime.createContainer(
-      appSpec(sandboxId, 'stubborn', { entrypoint: ['sh', '-c', 'trap "" TERM; while true; do sleep 1; done'] }),
+      appSpec(sandboxId, 'stubborn', { entrypoint: ['sh', '-c', 'trap "echo got-TERM" TERM; while true; do sleep 1; echo alive; done'] }),
     );
     await runtime.startContainer(id);
+    await eventually(async () => (await logLines(id)).includes('alive'), 'the container to start its loop');
 
-    const started = Date.now();
     await runtime.stopContainer(id, 2);
     const status = await runtime.inspectContainer(id);
 
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1_900); // it was given its grace period
+    // It was given its grace period: TERM first, and it was still running after it (its
+    // own log says so), then killed; not killed outright.
+    const lines = await logLines(id);
+    expect(lines).toContain('got-TERM');
+    expect(lines.slice(lines.indexOf('got-TERM') + 1)).toContain('alive');
     expect(status.state).toBe('exited');
     expect(status.exitCode).toBe(137);
     expect(status.oomKilled).toBe(false);

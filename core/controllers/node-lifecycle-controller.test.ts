@@ -95,9 +95,7 @@ describe('node lifecycle controller', () => {
     await h.waitGone(kinds.pods, ns, 'web');
     const evictions = await eventsIn(ns, 'TaintManagerEviction');
     expect(evictions.map((e) => e.message)).toEqual([`Marking for deletion Pod ${ns}/web`]);
-    // Not before the default toleration (1 s here) ran out.
-    const taintedAt = Date.parse(taints.find((t) => t.effect === 'NoExecute')!.timeAdded!);
-    expect(Date.parse((evictions[0] as { firstTimestamp?: string }).firstTimestamp!) - taintedAt).toBeGreaterThanOrEqual(1000);
+    // When it goes (not before its toleration runs out) is taint-eviction.test.ts's, with fixed times.
     const daemon = await podOrUndefined(ns, 'daemon');
     expect(daemon?.metadata.deletionTimestamp).toBeUndefined();
     expect(daemon?.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
