@@ -6,7 +6,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kubectlOk } from '../support/kubectl.ts';
 import { KUBELAB_BIN, REPO_ROOT } from '../support/kubelab-serve.ts';
-import { launchBrowser, openGui, screenshot } from './support/browser.ts';
+import { consoleErrors, launchBrowser, openGui, screenshot } from './support/browser.ts';
 
 // Issue 10, acceptance 5: the README's first line as a newcomer runs it (after `npm ci`,
 // which CI has just done): `npm start`, which falls back to `kubelab serve` where
@@ -68,6 +68,7 @@ describe("the README's first lines", () => {
       .poll(() => page.locator('[data-test="pod-tile"][data-pod="default/hello"][data-health="running"]').count(), { timeout: 120_000 })
       .toBe(1);
     await screenshot(page, 'readme-first-lines');
+    expect(consoleErrors(page), 'what the browser console showed').toEqual([]);
     await kubectlOk(kubeconfig, ['delete', 'pod', 'hello', '--grace-period=1', '--wait=true']);
   }, 300_000);
 });

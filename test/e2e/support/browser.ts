@@ -24,8 +24,23 @@ export async function openGui(browser: Browser, printedGuiUrl: string): Promise<
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-US' });
   const page = await context.newPage();
   page.setDefaultTimeout(30_000);
+  const errors: string[] = [];
+  consoleErrorsByPage.set(page, errors);
+  // What a person would see as red lines in the browser's console (the browser's own
+  // requests such as the favicon's show only here, not as page responses).
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`${message.text()} (${message.location().url})`);
+  });
+  page.on('pageerror', (error) => errors.push(String(error)));
   await page.goto(printedGuiUrl);
   return page;
+}
+
+const consoleErrorsByPage = new WeakMap<Page, string[]>();
+
+/** The errors the page's console showed so far (failed loads, uncaught exceptions), with where they came from. */
+export function consoleErrors(page: Page): string[] {
+  return [...(consoleErrorsByPage.get(page) ?? [])];
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {
