@@ -241,8 +241,10 @@ stringData:
     await k('wait', '--for=condition=Ready', 'pod/stubborn', '--timeout=60s');
     const uid = (await podJson('stubborn')).metadata.uid;
     const [appContainer] = await containersWithLabels({ 'io.kubelab.pod.uid': uid, 'io.kubelab.container.name': 'app' });
-    // The daemon's own record of the container's death: killed (137) in the end.
-    const events = dockerEvents(['--filter', `container=${appContainer}`, '--filter', 'event=die']);
+    // The daemon's own record of the container's death: killed (137) in the end. --since
+    // replays from before the delete, however late the events command connects.
+    const since = String(Math.floor(Date.now() / 1000) - 1);
+    const events = dockerEvents(['--since', since, '--filter', `container=${appContainer}`, '--filter', 'event=die']);
     await k('delete', 'pod', 'stubborn', '--wait=true', '--timeout=60s');
     const die = await eventually(() => events.lines().map((l) => JSON.parse(l))[0], 'the die event');
     events.stop();
