@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, badRequest, internalError, unsupportedMediaType } from '../api/errors.ts';
 import { decodeKubernetesProtobuf } from './protobuf/decode-object.ts';
 import { parseKubernetesYaml } from '../api/kubernetes-yaml.ts';
+import { jsonTooDeep, tooDeepMessage } from '../api/nesting-depth.ts';
 
 // Reading request bodies and writing JSON answers, the same way for every handler.
 
@@ -51,11 +52,14 @@ export async function readObjectBody(req: IncomingMessage): Promise<Record<strin
 }
 
 export function parseJson(raw: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(raw);
+    value = JSON.parse(raw);
   } catch (e) {
     throw badRequest(`the request body is not valid JSON: ${(e as Error).message}`);
   }
+  if (jsonTooDeep(raw)) throw badRequest(tooDeepMessage('the request body'));
+  return value;
 }
 
 export function writeJson(res: ServerResponse, code: number, body: unknown): void {

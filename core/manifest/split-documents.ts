@@ -1,5 +1,5 @@
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node as YamlNode } from 'yaml';
-import { KUBERNETES_YAML_OPTIONS } from '../api/kubernetes-yaml.ts';
+import { KUBERNETES_YAML_OPTIONS, selfContainingAnchor, tooDeepYaml } from '../api/kubernetes-yaml.ts';
 import type { KubeObject } from '../api/kube-object.ts';
 import { parseFieldPath } from './field-path.ts';
 
@@ -30,6 +30,9 @@ export function splitDocuments(source: ManifestSource): ManifestDocument[] {
   const lineCounter = new LineCounter();
   const lineAt = (offset: number): number => lineCounter.linePos(offset).line;
   const documents: ManifestDocument[] = [];
+  // Checked before composing: the composer recurses, and a deep enough file overflows it.
+  const tooDeep = tooDeepYaml(source.text);
+  if (tooDeep) return [failed(source.name, tooDeep.line, tooDeep.message)];
 
   for (const doc of parseAllDocuments(source.text, { ...YAML_OPTIONS, lineCounter })) {
     const error = doc.errors[0];
@@ -40,6 +43,11 @@ export function splitDocuments(source: ManifestSource): ManifestDocument[] {
     }
     if (doc.contents === null) continue; // empty or only comments
     const start = lineAt(doc.contents.range?.[0] ?? 0);
+    const loop = selfContainingAnchor(doc);
+    if (loop) {
+      documents.push(failed(source.name, start, loop));
+      continue;
+    }
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: 1000 });
