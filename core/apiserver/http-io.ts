@@ -9,17 +9,26 @@ import { jsonTooDeep, tooDeepMessage } from '../api/nesting-depth.ts';
 /** Kubernetes refuses request bodies over 3 MiB; so do we. */
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
-export async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) {
-      throw new ApiError(413, 'RequestEntityTooLarge', `the request body is larger than ${MAX_BODY_BYTES} bytes; split the manifest into smaller objects`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+export function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) {
+        chunks.push(chunk);
+        return;
+      }
+      // Refuse at once, but read the rest and drop it rather than destroy the request:
+      // the client is still sending, and closing on it would lose the 413 and the
+      // keep-alive connection its next request goes on.
+      req.off('data', onData).off('end', onEnd);
+      req.resume();
+      reject(new ApiError(413, 'RequestEntityTooLarge', `the request body is larger than ${MAX_BODY_BYTES} bytes; split the manifest into smaller objects`));
+    };
+    const onEnd = () => resolve(Buffer.concat(chunks));
+    req.on('data', onData).on('end', onEnd).on('error', reject);
+  });
 }
 
 export function mediaType(req: IncomingMessage): string {
