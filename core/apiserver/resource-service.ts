@@ -3,6 +3,7 @@ import { applyDefaults } from '../api/defaulting.ts';
 import type { KubeObject } from '../api/kube-object.ts';
 import { findUnknownFields, strictDecodingError, unknownFieldWarning } from '../api/known-fields.ts';
 import { apiVersionOf, refOf, resourceKey, type ResourceInfo } from '../api/resource-catalog.ts';
+import { validateAgainstSchema } from '../api/schema-validation.ts';
 import { validateObject } from '../api/validation.ts';
 import type { ListResult, Preconditions, Store, WatchEvent, WatchOptions, Watch } from '../store/store.ts';
 import { applyPatch, type PatchType } from './apply-patch.ts';
@@ -72,6 +73,7 @@ export class ResourceService {
     const { info } = r;
     const obj = checkTypeMeta(info, body);
     dropUnknownFields(info, obj, options);
+    refuseWrongTypes(info, obj);
     const meta = obj.metadata;
     if (info.namespaced) {
       if (!r.namespace) throw badRequest(`${info.plural} are namespaced: create them under /namespaces/NAMESPACE/${info.plural}`);
@@ -110,6 +112,7 @@ export class ResourceService {
     const { info } = r;
     const incoming = checkTypeMeta(info, body);
     dropUnknownFields(info, incoming, options);
+    refuseWrongTypes(info, incoming);
     const meta = incoming.metadata;
     if (meta.name && meta.name !== r.name) {
       throw badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${r.name})`);
@@ -172,6 +175,7 @@ export class ResourceService {
       if (!patched.metadata || typeof patched.metadata !== 'object') throw badRequest('the patch removed metadata; an object must keep its metadata');
       if (attempt === 0) dropUnknownFields(info, patched, options);
       else findUnknownFields(apiVersionOf(info), info.kind, patched, { prune: true });
+      refuseWrongTypes(info, patched);
       // A resourceVersion in the patch is a precondition; without one the patch applies to whatever is current.
       const conditional = patched.metadata.resourceVersion !== old.metadata.resourceVersion;
       for (const field of ['name', 'namespace'] as const) {
@@ -327,6 +331,17 @@ export class ResourceService {
     const errors: FieldError[] = validateObject(info, obj, old);
     if (errors.length) throw invalid(info.kind, info.group, obj.metadata.name ?? obj.metadata.generateName ?? '', errors);
   }
+}
+
+/**
+ * A field of the wrong JSON type is refused before anything reads the object, as
+ * Kubernetes' decoder refuses it before defaulting: defaulting and the lifecycle steps
+ * may then trust that `containers` is an array. Other schema rules (required fields)
+ * wait for validation, after defaulting has filled what it fills.
+ */
+function refuseWrongTypes(info: ResourceInfo, obj: KubeObject): void {
+  const errors = validateAgainstSchema(info, obj).filter((error) => error.type === 'FieldValueTypeInvalid');
+  if (errors.length) throw invalid(info.kind, info.group, obj.metadata.name ?? obj.metadata.generateName ?? '', errors);
 }
 
 /**
