@@ -1,6 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { dataPaths } from '../core/cluster/data-paths.ts';
+import { LowdbStore } from '../core/store/lowdb-store.ts';
 import { containersWithLabels } from './support/docker-cli.ts';
 import { kubectl, kubectlOk } from './support/kubectl.ts';
 import { startServe } from './support/kubelab-serve.ts';
@@ -44,10 +44,14 @@ spec:
     first.child.kill('SIGKILL');
     await first.exited;
     // While the app is down, keep-9 disappears from the store (as if another control-plane copy deleted it).
-    const dataFile = join(first.dataDir, 'kubelab-data.json');
-    const data = JSON.parse(readFileSync(dataFile, 'utf8'));
-    delete data.resources.pods['default/keep-9'];
-    writeFileSync(dataFile, JSON.stringify(data, null, 2));
+    // Through the store itself: the data file is only a snapshot, the pods may be in its change log.
+    const store = new LowdbStore({ file: dataPaths(first.dataDir).dataFile });
+    await store.open();
+    try {
+      expect((await store.delete('pods', 'default', 'keep-9')).removed).toBe(true);
+    } finally {
+      await store.close();
+    }
 
     const second = await startServe(first.dataDir, ['--timings', 'lab']);
     try {

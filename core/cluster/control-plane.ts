@@ -6,6 +6,7 @@ import type { ApiWorkerData } from '../apiserver/api-worker.ts';
 import { KUBERNETES_CONTROLLER_SETTINGS, LAB_CONTROLLER_SETTINGS } from '../controllers/controller-settings.ts';
 import { createLogger } from '../log/logger.ts';
 import { acquireDataDirLock } from '../store/data-dir-lock.ts';
+import { removeStoredData } from '../store/stored-data.ts';
 import type { AgentsWorkerData, LeaveOnNodes } from './agents-worker.ts';
 import { loadOrCreateToken } from './api-token.ts';
 import { ComponentSupervisor } from './component-supervisor.ts';
@@ -106,7 +107,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         const removed = await running.stop('nothing');
         // The objects go with their containers; token, certificates and kubeconfig stay,
         // so kubectl and an open GUI reconnect to the new cluster.
-        await rm(paths.dataFile, { force: true });
+        await removeStoredData(paths.dataDir);
         await rm(join(paths.dataDir, 'nodes'), { recursive: true, force: true });
         const result: ResetResult = { containers: 0, volumes: 0, networks: 0, labNodes: 0, problems: [], ...removed };
         logger.info('cluster reset', { ...result });

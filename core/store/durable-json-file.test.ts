@@ -43,6 +43,20 @@ describe('DurableJsonFile', () => {
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(Array.from({ length: 5000 }, (_, i) => i));
   });
 
+  it('writes an async serializer\'s pieces as they come', async () => {
+    async function* pieces() {
+      for (let i = 0; i < 300; i++) {
+        yield Buffer.from(`${i === 0 ? '[' : ','}${i}`);
+        if (i % 100 === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+      yield Buffer.from(']');
+    }
+    const adapter = new DurableJsonFile<unknown>({ file, serialize: () => pieces() });
+    await adapter.write(null);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    expect(readdirSync(dir)).toEqual(['data.json']);
+  });
+
   it('serializes at the call, so later changes to the data are not saved by that write', async () => {
     const adapter = new DurableJsonFile<{ v: string }>({ file });
     const data = { v: 'first' };

@@ -9,13 +9,17 @@ import { isProcessAlive } from './data-dir-lock.ts';
 // at any moment leaves either the old or the new complete file. A file it cannot
 // read is refused, never overwritten: it may be the only copy of someone's lab.
 
+/** What a serializer returns: text, bytes, bytes in pieces, or pieces produced as they are written. */
+export type SerializedContent = string | Uint8Array | readonly Uint8Array[] | AsyncIterable<Uint8Array>;
+
 export interface DurableJsonFileOptions<T> {
   file: string;
   /**
    * Defaults to pretty-printed JSON (2 spaces) with a final newline. May return the
-   * UTF-8 bytes in pieces, which are written in order with one writev.
+   * UTF-8 bytes in pieces, which are written in order with one writev, or an async
+   * iterable of pieces, written as they come (then `data` must not change meanwhile).
    */
-  serialize?: (data: T) => string | Uint8Array | readonly Uint8Array[];
+  serialize?: (data: T) => SerializedContent;
   /** File mode for new files; the data holds Secrets, so only the owner may read it. */
   mode?: number;
 }
@@ -30,7 +34,7 @@ export function dataFileError(file: string, reason: string): Error {
 
 export class DurableJsonFile<T> implements Adapter<T> {
   readonly file: string;
-  private readonly serialize: (data: T) => string | Uint8Array | readonly Uint8Array[];
+  private readonly serialize: (data: T) => SerializedContent;
   private readonly mode: number;
   private readonly tempFile: string;
   // Saves never overlap: they share one temp file name.
@@ -46,19 +50,7 @@ export class DurableJsonFile<T> implements Adapter<T> {
   /** The parsed file, or null when there is none yet (a fresh store). */
   async read(): Promise<T | null> {
     await this.removeStaleTempFiles();
-    let text: string;
-    try {
-      text = await readFile(this.file, 'utf8');
-    } catch (error) {
-      const err = error as NodeJS.ErrnoException;
-      if (err.code === 'ENOENT') return null;
-      throw dataFileError(this.file, err.message);
-    }
-    try {
-      return JSON.parse(text) as T;
-    } catch (error) {
-      throw dataFileError(this.file, (error as Error).message);
-    }
+    return (await readJsonFile(this.file)) as T | null;
   }
 
   write(data: T): Promise<void> {
@@ -69,7 +61,7 @@ export class DurableJsonFile<T> implements Adapter<T> {
     return save;
   }
 
-  private async replaceFile(content: string | Uint8Array | readonly Uint8Array[]): Promise<void> {
+  private async replaceFile(content: SerializedContent): Promise<void> {
     try {
       const handle = await open(this.tempFile, 'w', this.mode);
       try {
@@ -104,9 +96,30 @@ export class DurableJsonFile<T> implements Adapter<T> {
   }
 }
 
-async function writeAll(handle: FileHandle, content: string | Uint8Array | readonly Uint8Array[]): Promise<void> {
+/** The parsed JSON file, or null when there is none; anything unreadable is a dataFileError. */
+export async function readJsonFile(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const err = error as NodeJS.ErrnoException;
+    if (err.code === 'ENOENT') return null;
+    throw dataFileError(file, err.message);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw dataFileError(file, (error as Error).message);
+  }
+}
+
+async function writeAll(handle: FileHandle, content: SerializedContent): Promise<void> {
   if (typeof content === 'string' || content instanceof Uint8Array) {
     await handle.writeFile(content);
+    return;
+  }
+  if (Symbol.asyncIterator in content) {
+    for await (const piece of content) await handle.writeFile(piece);
     return;
   }
   const expected = content.reduce((total, piece) => total + piece.byteLength, 0);
@@ -131,7 +144,8 @@ async function renameWithRetry(from: string, to: string): Promise<void> {
   }
 }
 
-async function syncDirectory(dir: string): Promise<void> {
+/** fsync of a directory, so that a file created or renamed in it survives a power cut. */
+export async function syncDirectory(dir: string): Promise<void> {
   let handle;
   try {
     handle = await open(dir, 'r');

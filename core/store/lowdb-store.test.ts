@@ -6,6 +6,8 @@ import { ApiError } from '../api/errors.ts';
 import type { KubeObject } from '../api/kube-object.ts';
 import { LowdbStore } from './lowdb-store.ts';
 import type { WatchEvent } from './store.ts';
+import { changeLogFile, readStoredData } from './stored-data.ts';
+import { storedDataSync } from './stored-data-test-support.ts';
 
 let dir: string;
 let file: string;
@@ -23,7 +25,7 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function openStore(options: { historySize?: number } = {}): Promise<LowdbStore> {
+async function openStore(options: { historySize?: number; compactAfterBytes?: number } = {}): Promise<LowdbStore> {
   const store = new LowdbStore({ file, now: () => clock, ...options });
   stores.push(store);
   await store.open();
@@ -50,8 +52,9 @@ async function rejection(promise: Promise<unknown>): Promise<ApiError> {
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
+/** What is on disk right now (snapshot and change logs), read synchronously. */
 function readDocument(): any {
-  return JSON.parse(readFileSync(file, 'utf8'));
+  return storedDataSync(file);
 }
 
 describe('LowdbStore CRUD', () => {
@@ -261,13 +264,19 @@ describe('LowdbStore isolation', () => {
 });
 
 describe('LowdbStore durability', () => {
-  it('writes a readable document with stable order and reloads it', async () => {
-    const store = await openStore();
-    await store.create('pods', pod('b', 'ns1'));
-    await store.create('pods', pod('a', 'ns1'));
-    await store.create('nodes', node('n1'));
-    await store.create('deployments.apps', { metadata: { name: 'web', namespace: 'ns1' } });
-    await store.delete('nodes', '', 'n1');
+  it('writes a readable snapshot with stable order when it compacts, and reloads it', async () => {
+    // Compacting after every save: once a save's compaction is done, the snapshot holds it.
+    const store = await openStore({ compactAfterBytes: 0 });
+    const saved = async (write: Promise<unknown>) => {
+      await write;
+      await store.compacted();
+    };
+    await saved(store.create('pods', pod('b', 'ns1')));
+    await saved(store.create('pods', pod('a', 'ns1')));
+    await saved(store.create('nodes', node('n1')));
+    await saved(store.create('deployments.apps', { metadata: { name: 'web', namespace: 'ns1' } }));
+    await saved(store.delete('nodes', '', 'n1'));
+    expect(store.stats().compactions).toBe(5);
     const text = readFileSync(file, 'utf8');
     const doc = JSON.parse(text);
     expect(text).toBe(`${JSON.stringify(doc, null, 2)}\n`);
@@ -275,6 +284,7 @@ describe('LowdbStore durability', () => {
     expect(Object.keys(doc.resources)).toEqual(['deployments.apps', 'pods']);
     expect(Object.keys(doc.resources.pods)).toEqual(['ns1/a', 'ns1/b']);
     expect(doc.resources.pods['ns1/a'].metadata.resourceVersion).toBe('2');
+    expect(await readStoredData(dir)).toEqual(doc);
     await store.close();
 
     const reopened = await openStore();
@@ -312,11 +322,13 @@ describe('LowdbStore durability', () => {
   });
 
   it('rejects the writes of a failed save with 500, then refuses writes with 503', async () => {
+    const first = await openStore();
+    await first.create('pods', pod('kept'));
+    await first.close();
     const store = await openStore();
-    await store.create('pods', pod('kept'));
-    const before = readFileSync(file, 'utf8');
-    // A directory where the temp file should go makes the save fail like a broken disk.
-    mkdirSync(`${file}.tmp-${process.pid}`);
+    const before = readDocument();
+    // A directory where this run's change log should go makes the save fail like a broken disk.
+    mkdirSync(changeLogFile(file, 2));
     const events: WatchEvent[] = [];
     store.watch('pods', {}, (e) => events.push(e));
 
@@ -329,7 +341,8 @@ describe('LowdbStore durability', () => {
     expect(refused.code).toBe(503);
     expect(refused.reason).toBe('ServiceUnavailable');
     expect(events).toEqual([]);
-    expect(readFileSync(file, 'utf8')).toBe(before);
+    rmSync(changeLogFile(file, 2), { recursive: true });
+    expect(readDocument()).toEqual(before);
     expect(store.currentResourceVersion()).toBe('1');
   });
 });

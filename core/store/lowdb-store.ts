@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Low } from 'lowdb';
 import {
@@ -12,8 +12,23 @@ import {
   type ResourceRef,
 } from '../api/errors.ts';
 import { objectKey, type KubeObject } from '../api/kube-object.ts';
+import { createLogger } from '../log/logger.ts';
+import { ChangeLogWriter } from './change-log.ts';
 import { DurableJsonFile, dataFileError } from './durable-json-file.ts';
 import { cloneJson, toJsonData } from './json-clone.ts';
+import {
+  applyChangeLogs,
+  DOCUMENT_KIND,
+  DOCUMENT_VERSION,
+  changeKey,
+  checkDocument,
+  dropTornTail,
+  emptyDocument,
+  missingSnapshotError,
+  readChangeLogs,
+  type KubelabData,
+  type LoggedSave,
+} from './stored-data.ts';
 import type {
   DeleteOptions,
   ListOptions,
@@ -26,43 +41,52 @@ import type {
 import { WatchHub } from './watch-hub.ts';
 
 // The embedded default Store: every object lives in memory (per-resource Maps plus a
-// sorted index for lists) and the whole state is saved as one readable JSON file
-// through lowdb and an atomic-replace adapter.
+// sorted index for lists). On disk (stored-data.ts) it is a snapshot, one readable JSON
+// document written through lowdb and an atomic-replace adapter, plus change logs.
 //
 // Group commit: a write is applied to memory at once, then waits for the next save.
-// One flusher saves the whole document whenever writes are pending; writes arriving
-// during a save go into the next one. A write resolves, and its watch event goes out,
-// only once the save holding it is on disk.
+// One flusher saves whenever writes are pending; writes arriving during a save go into
+// the next one. A save appends one line to the change log, the objects it changed and
+// the keys it removed, and fsyncs it: its cost follows the writes, not the store's size.
+// A write resolves, and its watch event goes out, only once the save holding it is on disk.
+//
+// Compaction: once the logs reach half the snapshot's size (or compactAfterBytes), the
+// flusher ends the current log at a save's boundary and, in the background, writes the
+// state of that boundary as a new snapshot (temp file, fsync, rename, fsync of the
+// directory); only then are the logs it holds removed. Saves go on, into the next log.
 //
 // Caveat: reads see a write as soon as it is applied to memory, a few milliseconds
 // before it is durable. If a save fails, those writes are rejected (500) and the store
 // refuses all further writes (503) until restarted; memory may then still show the
-// rejected writes to readers, but a restart reloads the file, which holds exactly
-// the acknowledged writes (or, if only the final directory fsync failed, the rejected
-// batch too: its outcome is unknown, never falsely reported as applied).
+// rejected writes to readers, but a restart reloads the files, which hold exactly
+// the acknowledged writes (or, if only the final fsync failed, the rejected batch
+// too: its outcome is unknown, never falsely reported as applied).
 
 export interface LowdbStoreOptions {
   file: string;
   /** Events kept for watches that resume from a resourceVersion. Default 10,000. */
   historySize?: number;
   now?: () => Date;
+  /**
+   * Compact once the change logs hold this many bytes. Default: half the size of the
+   * last snapshot, at least 8 MiB: compaction then costs about two bytes written per
+   * byte logged, and a restart reads at most one and a half snapshots.
+   */
+  compactAfterBytes?: number;
 }
 
-/** The data file, as a person opening it sees it. */
-export interface KubelabData {
-  kind: 'KubelabData';
-  version: 1;
-  resourceVersion: number;
-  /** resource key (`pods`, `deployments.apps`) -> object key (`namespace/name` or `name`) -> object */
-  resources: Record<string, Record<string, KubeObject>>;
-}
+export type { KubelabData } from './stored-data.ts';
 
 export interface StoreStats {
-  /** Saves of the document that completed. */
+  /** Saves (change log lines) that completed. */
   flushes: number;
   /** Writes acknowledged (durable). */
   writes: number;
   objects: number;
+  /** Snapshots written by compaction since open. */
+  compactions: number;
+  /** Logged saves applied over the snapshot at open (saves the snapshot already held are skipped). */
+  replayedSaves: number;
 }
 
 interface Entry {
@@ -80,8 +104,12 @@ interface PendingWrite {
   reject: (error: unknown) => void;
 }
 
-const DOCUMENT_KIND = 'KubelabData';
-const DOCUMENT_VERSION = 1;
+const MIN_COMPACTION_BYTES = 8 * 2 ** 20;
+// Snapshot pieces handed to the file at a time, and objects serialized between yields
+// to the event loop, so a compaction never holds up requests for long.
+const SNAPSHOT_CHUNK_BYTES = 2 ** 20;
+const SNAPSHOT_OBJECTS_PER_TURN = 500;
+const logger = createLogger('store');
 
 /** One resource's objects: a Map for lookups and an array sorted by namespace/name for lists. */
 class ResourceTable {
@@ -131,17 +159,22 @@ export class LowdbStore implements Store {
   private failureMessage: string | undefined;
   private queue: PendingWrite[] = [];
   private flusher: Promise<void> | undefined;
-  private counters = { flushes: 0, writes: 0 };
-  // Pretty-printed `"key": object` text of each stored object, reused across saves.
-  private readonly serializedObjects = new WeakMap<KubeObject, Buffer>();
+  private counters = { flushes: 0, writes: 0, compactions: 0, replayedSaves: 0 };
+  private log: ChangeLogWriter | undefined;
+  private readonly compactAfterBytes: number | undefined;
+  private snapshotBytes = 0;
+  /** Log size at which the next compaction starts (pushed out after a failed one). */
+  private compactAt = MIN_COMPACTION_BYTES;
+  private compaction: Promise<void> | undefined;
 
   constructor(options: LowdbStoreOptions) {
     this.file = options.file;
     this.now = options.now ?? (() => new Date());
     this.historySize = options.historySize ?? 10_000;
+    this.compactAfterBytes = options.compactAfterBytes;
     const adapter = new DurableJsonFile<KubelabData>({
       file: this.file,
-      serialize: (data) => this.stringifyDocument(data),
+      serialize: (data) => serializeDocument(data, (bytes) => (this.snapshotBytes = bytes)),
     });
     this.db = new Low<KubelabData>(adapter, emptyDocument());
     this.hub = new WatchHub({ historySize: this.historySize, resourceVersion: 0 });
@@ -153,14 +186,33 @@ export class LowdbStore implements Store {
     const fresh = this.db.data;
     await this.db.read();
     const isNew = this.db.data === fresh;
-    if (!isNew) this.load(this.db.data);
+    let logs = await readChangeLogs(this.file);
+    if (isNew && logs.length > 0) throw missingSnapshotError(this.file, logs);
+    if (!isNew) {
+      const document = checkDocument(this.file, this.db.data);
+      const snapshotVersion = Number(document.resourceVersion) || 0;
+      this.counters.replayedSaves = applyChangeLogs(document, logs);
+      this.load(document);
+      this.db.data = emptyDocument(); // the tables hold the state now
+      this.snapshotBytes = (await stat(this.file)).size;
+      const newest = logs.at(-1);
+      if (newest) await dropTornTail(newest);
+      // Logs the snapshot already holds (a compaction stopped before removing them) go now.
+      while (logs.length > 0 && logs[0].saves.every((save) => save.resourceVersion <= snapshotVersion)) {
+        await rm(logs[0].file, { force: true });
+        logs = logs.slice(1);
+      }
+    }
+    this.log = new ChangeLogWriter(this.file, logs.map((log) => ({ seq: log.seq, bytes: log.goodBytes })));
     this.hub = new WatchHub({ historySize: this.historySize, resourceVersion: this.resourceVersion });
     // Write the empty document right away: a data directory we cannot write should
     // fail at start, not on the first create.
     if (isNew) {
       this.db.data = this.snapshot();
       await this.db.write();
+      this.db.data = emptyDocument();
     }
+    this.compactAt = this.compactionThreshold();
     this.state = 'open';
   }
 
@@ -168,7 +220,15 @@ export class LowdbStore implements Store {
     if (this.state === 'closed') return;
     this.state = 'closed';
     await this.flusher;
+    await this.compaction;
+    await this.log?.close();
     this.hub.stopAll();
+  }
+
+  /** Resolves once the saves pending now, and a compaction they started (if any), are done. */
+  async compacted(): Promise<void> {
+    await this.flusher;
+    await this.compaction;
   }
 
   /** False once a save failed: the store then refuses writes until restarted. */
@@ -349,10 +409,12 @@ export class LowdbStore implements Store {
     while (this.queue.length > 0 && this.failureMessage === undefined) {
       const batch = this.queue;
       this.queue = [];
-      // Memory already holds every write in the batch and no other: save it whole.
-      this.db.data = this.snapshot();
+      const log = this.log!;
+      // Memory holds every write in the batch and no later one: the state a snapshot
+      // taken now holds is the one at the end of this save.
+      const compact = this.compaction === undefined && log.bytes() >= this.compactAt ? this.snapshot() : undefined;
       try {
-        await this.db.write();
+        await log.append(loggedSave(batch, this.resourceVersion));
       } catch (error) {
         this.fail(batch, error);
         break;
@@ -363,8 +425,31 @@ export class LowdbStore implements Store {
         this.hub.publish(write.event);
         write.resolve(cloneJson(write.event.object));
       }
+      if (compact) this.compaction = this.compact(compact, await log.seal());
     }
     this.flusher = undefined;
+  }
+
+  /** Writes `document` as the snapshot, then removes the logs up to `sealed`, which it holds. */
+  private async compact(document: KubelabData, sealed: number): Promise<void> {
+    try {
+      this.db.data = document;
+      await this.db.write();
+      await this.log!.removeUpTo(sealed);
+      this.counters.compactions++;
+      this.compactAt = this.compactionThreshold();
+    } catch (error) {
+      // The logs still hold everything: saves go on; try again once they have grown as much again.
+      this.compactAt = this.log!.bytes() + this.compactionThreshold();
+      logger.error('compacting the data file failed; the change logs keep every write', { file: this.file, error: (error as Error).message });
+    } finally {
+      this.db.data = emptyDocument(); // let go of the objects of that moment
+      this.compaction = undefined;
+    }
+  }
+
+  private compactionThreshold(): number {
+    return this.compactAfterBytes ?? Math.max(MIN_COMPACTION_BYTES, Math.floor(this.snapshotBytes / 2));
   }
 
   private fail(batch: PendingWrite[], error: unknown): void {
@@ -389,59 +474,7 @@ export class LowdbStore implements Store {
     return { kind: DOCUMENT_KIND, version: DOCUMENT_VERSION, resourceVersion: this.resourceVersion, resources };
   }
 
-  /**
-   * Same bytes as JSON.stringify(data, null, 2) + newline, in pieces written with one
-   * writev. Each `"key": object` member is encoded once and reused by every later save
-   * (stored objects are frozen, and an object is stored under one key only).
-   */
-  private stringifyDocument(data: KubelabData): Uint8Array[] {
-    const parts: Uint8Array[] = [
-      Buffer.from(
-        '{\n' +
-          `  "kind": ${JSON.stringify(data.kind)},\n` +
-          `  "version": ${JSON.stringify(data.version)},\n` +
-          `  "resourceVersion": ${JSON.stringify(data.resourceVersion)},\n` +
-          '  "resources": {',
-      ),
-    ];
-    const resourceKeys = Object.keys(data.resources);
-    resourceKeys.forEach((resource, resourceIndex) => {
-      parts.push(Buffer.from(`${resourceIndex > 0 ? ',' : ''}\n    ${JSON.stringify(resource)}: {`));
-      const objects = data.resources[resource];
-      let first = true;
-      for (const key in objects) {
-        const member = this.serializedMember(key, objects[key]);
-        // Members are cached with their leading comma; the first one goes without.
-        parts.push(first ? member.subarray(1) : member);
-        first = false;
-      }
-      parts.push(Buffer.from(first ? '}' : '\n    }'));
-    });
-    parts.push(Buffer.from(resourceKeys.length > 0 ? '\n  }\n}\n' : '}\n}\n'));
-    return parts;
-  }
-
-  private serializedMember(key: string, obj: KubeObject): Buffer {
-    let bytes = this.serializedObjects.get(obj);
-    if (bytes === undefined) {
-      // Raw newlines only occur between tokens (strings escape theirs), so re-indenting is safe.
-      bytes = Buffer.from(`,\n      ${JSON.stringify(key)}: ${JSON.stringify(obj, null, 2).replaceAll('\n', '\n      ')}`);
-      if (Object.isFrozen(obj)) this.serializedObjects.set(obj, bytes);
-    }
-    return bytes;
-  }
-
-  private load(data: unknown): void {
-    const document = data as Partial<KubelabData> | null;
-    if (typeof document !== 'object' || document === null || document.kind !== DOCUMENT_KIND) {
-      throw dataFileError(this.file, `it is not a Kubelab data file (expected "kind": "${DOCUMENT_KIND}")`);
-    }
-    if (document.version !== DOCUMENT_VERSION) {
-      throw dataFileError(this.file, `it has version ${JSON.stringify(document.version)}, this kubelab reads version ${DOCUMENT_VERSION}`);
-    }
-    if (typeof document.resources !== 'object' || document.resources === null) {
-      throw dataFileError(this.file, '"resources" is missing');
-    }
+  private load(document: KubelabData): void {
     let highest = Number(document.resourceVersion) || 0;
     for (const [resource, objects] of Object.entries(document.resources)) {
       const entries: Entry[] = [];
@@ -464,8 +497,51 @@ export class LowdbStore implements Store {
 
 // --- helpers -------------------------------------------------------------------------
 
-function emptyDocument(): KubelabData {
-  return { kind: DOCUMENT_KIND, version: DOCUMENT_VERSION, resourceVersion: 0, resources: {} };
+/** The change log line of one save: what each write left (object or removal), in order. */
+function loggedSave(batch: readonly PendingWrite[], resourceVersion: number): LoggedSave {
+  const changes = batch.map(({ event: { type, resource, object } }) =>
+    type === 'DELETED' ? { resource, key: changeKey(object) } : { resource, key: changeKey(object), object },
+  );
+  return { resourceVersion, changes };
+}
+
+/**
+ * Same bytes as JSON.stringify(data, null, 2) + newline, produced a piece at a time
+ * and yielding to the event loop between objects, for a snapshot written in the
+ * background. `done` learns the total size.
+ */
+async function* serializeDocument(data: KubelabData, done: (bytes: number) => void): AsyncGenerator<Uint8Array> {
+  let pending =
+    '{\n' +
+    `  "kind": ${JSON.stringify(data.kind)},\n` +
+    `  "version": ${JSON.stringify(data.version)},\n` +
+    `  "resourceVersion": ${JSON.stringify(data.resourceVersion)},\n` +
+    '  "resources": {';
+  let total = 0;
+  let objects = 0;
+  const resourceKeys = Object.keys(data.resources);
+  for (const [resourceIndex, resource] of resourceKeys.entries()) {
+    pending += `${resourceIndex > 0 ? ',' : ''}\n    ${JSON.stringify(resource)}: {`;
+    const members = data.resources[resource];
+    let first = true;
+    for (const key in members) {
+      // Raw newlines only occur between tokens (strings escape theirs), so re-indenting is safe.
+      pending += `${first ? '' : ','}\n      ${JSON.stringify(key)}: ${JSON.stringify(members[key], null, 2).replaceAll('\n', '\n      ')}`;
+      first = false;
+      if (pending.length >= SNAPSHOT_CHUNK_BYTES) {
+        const piece = Buffer.from(pending);
+        total += piece.byteLength;
+        pending = '';
+        yield piece;
+      }
+      if (++objects % SNAPSHOT_OBJECTS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    pending += first ? '}' : '\n    }';
+  }
+  pending += resourceKeys.length > 0 ? '\n  }\n}\n' : '}\n}\n';
+  const piece = Buffer.from(pending);
+  yield piece;
+  done(total + piece.byteLength);
 }
 
 /** `deployments.apps` -> { resource: 'deployments', group: 'apps' }; `pods` -> core group. */
