@@ -24,3 +24,16 @@ export function podHealth(pod: Pod): PodHealth {
 export function podRestarts(pod: Pod): number {
   return (pod.status?.containerStatuses ?? []).reduce((sum, s) => sum + (s.restartCount ?? 0), 0);
 }
+
+const healthOf = new WeakMap<Pod, PodHealth>();
+
+/**
+ * podHealth, remembered per pod object: the store replaces an object when its pod
+ * changes and never edits one, so a batch of watch events recomputes only the pods it
+ * changed, not all 30,000.
+ */
+export function cachedPodHealth(pod: Pod): PodHealth {
+  let health = healthOf.get(pod);
+  if (health === undefined) healthOf.set(pod, (health = podHealth(pod)));
+  return health;
+}

@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia';
-import { computed, markRaw, ref, shallowRef, type ShallowRef } from 'vue';
+import { computed, markRaw, ref, shallowRef, triggerRef, type ShallowRef } from 'vue';
 import type { Deployment, DaemonSet, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
 import type { Endpoints, Event, Namespace, Node, Pod, Service } from 'kubernetes-types/core/v1.js';
@@ -11,7 +11,9 @@ import { KINDS, WATCHED_KINDS, type WatchedKind } from '../api/resources.ts';
 
 // The cluster as the GUI sees it: one informer (list, then watch) per kind, exactly as
 // kubectl and the controllers read the API. Watch events are applied in batches, at
-// most once per FLUSH_MS, so thousands of pods changing at once cost one re-render.
+// most once per FLUSH_MS, so thousands of pods changing at once cost one re-render. A
+// batch updates each kind's keyed map in place (a set or delete per event, not a copy of
+// 30,000 pods) and then tells the map's readers once.
 
 export const FLUSH_MS = 100;
 
@@ -47,14 +49,14 @@ export const useClusterStore = defineStore('cluster', () => {
     flushTimer = undefined;
     const changes = pending;
     pending = [];
-    const touched = new Map<WatchedKind, Map<string, KubeObject>>();
+    const touched = new Set<WatchedKind>();
     for (const change of changes) {
-      let next = touched.get(change.kind);
-      if (!next) touched.set(change.kind, (next = new Map(maps[change.kind].value as ReadonlyMap<string, KubeObject>)));
-      if (change.obj) next.set(change.key, markRaw(change.obj));
-      else next.delete(change.key);
+      const map = maps[change.kind].value as Map<string, KubeObject>;
+      touched.add(change.kind);
+      if (change.obj) map.set(change.key, markRaw(change.obj));
+      else map.delete(change.key);
     }
-    for (const [kind, next] of touched) (maps[kind] as ShallowRef<ReadonlyMap<string, KubeObject>>).value = next;
+    for (const kind of touched) triggerRef(maps[kind]);
   }
 
   function enqueue(change: Change): void {
