@@ -18,6 +18,21 @@ export interface ReplicaCounts {
   available: number;
 }
 
+/** What one row of the workloads view shows (WorkloadRow's props). */
+export interface WorkloadRowProps {
+  kind: string;
+  resource: string;
+  namespace: string;
+  name: string;
+  labels: Record<string, string> | undefined;
+  images: readonly string[];
+  counts?: ReplicaCounts;
+  scalable?: boolean;
+  nested?: boolean;
+  ownerName?: string;
+  rolloutLink?: boolean;
+}
+
 export interface JobCounts {
   completions: number;
   succeeded: number;

@@ -1,5 +1,5 @@
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { nextTick } from 'vue';
 import type { KubeObject } from '../../../../core/api/kube-object.ts';
 import { useFilterStore } from '../../stores/filter.ts';
@@ -44,6 +44,13 @@ const objects = {
 };
 
 describe('cluster map', () => {
+  // happy-dom lays nothing out; give the virtualised map a viewport to fill.
+  beforeEach(() => {
+    vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockReturnValue(800);
+    vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockReturnValue(1000);
+  });
+  afterEach(() => vi.restoreAllMocks());
+
   it('groups pods under their node cards, coloured by health, with restart badges', async () => {
     const { wrapper } = await mountApp(ClusterMapView, { objects });
     const cards = wrapper.findAll('[data-test="node-card"]');
@@ -103,6 +110,27 @@ describe('cluster map', () => {
     await nextTick();
     expect(wrapper.find('[data-pod="default/db-1"]').attributes('aria-label')).toBe('db-1: 运行中');
     expect(wrapper.find('[data-pod="default/web-1"]').attributes('aria-label')).toBe('web-1: 崩溃重启中');
+  });
+
+  it('renders only the lines of tiles in view of a node with thousands of pods, keeping its count and full height', async () => {
+    const many = Array.from({ length: 2000 }, (_, i) => pod(`p-${String(i).padStart(4, '0')}`, 'node-a', { tier: 'web' }));
+    const { wrapper } = await mountApp(ClusterMapView, { objects: { nodes: [node('node-a'), node('node-b')], pods: many } });
+    const card = wrapper.find('[data-node="node-a"]');
+    expect(card.find('.count').text()).toContain('2000');
+    const tiles = card.findAll('[data-test="pod-tile"]').map((tile) => tile.attributes('data-pod'));
+    expect(tiles.length).toBeGreaterThan(0);
+    expect(tiles.length).toBeLessThan(1000);
+    expect(tiles[0]).toBe('default/p-0000');
+    expect(tiles).not.toContain('default/p-1999');
+    // The box keeps the height of every line (1,000 px wide: 3 columns, 13 tiles a line).
+    const box = card.find('[data-test="pod-tiles"]');
+    expect(box.attributes('data-lines')).toBe(String(Math.ceil(2000 / 13)));
+    expect((box.element as HTMLElement).style.height).toBe(`${Math.ceil(2000 / 13) * 22 - 4}px`);
+    // The filter still counts what it hides, not what is rendered.
+    useFilterStore().setText('tier=db');
+    await nextTick();
+    expect(wrapper.find('[data-node="node-a"] .count').text()).toContain('2000');
+    expect(wrapper.findAll('[data-test="pod-tile"]')).toHaveLength(0);
   });
 
   it('shows the first-run screen, with a way to add a node, when the cluster has no nodes', async () => {

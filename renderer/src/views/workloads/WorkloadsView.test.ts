@@ -2,7 +2,7 @@ import { flushPromises, type DOMWrapper } from '@vue/test-utils';
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Scale } from 'kubernetes-types/autoscaling/v1.js';
 import type { Job } from 'kubernetes-types/batch/v1.js';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { nextTick } from 'vue';
 import type { KubeObject } from '../../../../core/api/kube-object.ts';
 import type { ResourceInfo } from '../../../../core/api/resource-catalog.ts';
@@ -96,10 +96,16 @@ function pointer(type: string, clientX: number): PointerEvent {
 }
 
 describe('workloads view', () => {
+  // happy-dom lays nothing out; give the virtualised lists a viewport to fill.
+  beforeEach(() => {
+    vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockReturnValue(800);
+    vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockReturnValue(1000);
+  });
   afterEach(() => {
     unmount?.();
     unmount = undefined;
     vi.useRealTimers();
+    vi.restoreAllMocks();
   });
 
   it('lists each kind with counts, ReplicaSets indented under their Deployment, and a rollout link', async () => {
