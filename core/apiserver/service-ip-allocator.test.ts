@@ -1,32 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ApiError } from '../api/errors.ts';
 import type { KubeObject } from '../api/kube-object.ts';
 import { findByPlural } from '../api/resource-catalog.ts';
-import { LowdbStore } from '../store/lowdb-store.ts';
-import { ResourceService } from './resource-service.ts';
+import { useResourceService } from './resource-service-test-env.ts';
 import { allocateServiceAddresses, usedServiceAddresses } from './service-ip-allocator.ts';
 
-let dir: string;
-let store: LowdbStore;
-let service: ResourceService;
+const env = useResourceService('kubelab-svc-alloc-');
 const services = { info: findByPlural('', 'v1', 'services')!, namespace: 'default', name: '', subresource: '' };
 const named = (name: string) => ({ ...services, name });
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'kubelab-svc-alloc-'));
-  store = new LowdbStore({ file: join(dir, 'data.json') });
-  await store.open();
-  service = new ResourceService(store);
-  await service.create({ info: findByPlural('', 'v1', 'namespaces')!, namespace: '', name: '', subresource: '' }, { metadata: { name: 'default' } });
-});
-
-afterEach(async () => {
-  await store.close();
-  await rm(dir, { recursive: true, force: true });
-});
 
 function svc(name: string, spec: Record<string, unknown>): Record<string, unknown> {
   return { apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { selector: { app: name }, ports: [{ port: 80 }], ...spec } };
@@ -43,7 +24,7 @@ async function invalidMessage(promise: Promise<unknown>): Promise<string> {
 
 describe('Service address allocation', () => {
   it('allocates a ClusterIP from 10.96.0.0/16 and fills the defaults Kubernetes sets', async () => {
-    const created = await service.create(services, svc('web', {}));
+    const created = await env.service.create(services, svc('web', {}));
     const spec = specOf(created);
     expect(spec.clusterIP).toMatch(/^10\.96\.\d+\.\d+$/);
     expect(spec.clusterIPs).toEqual([spec.clusterIP]);
@@ -54,7 +35,7 @@ describe('Service address allocation', () => {
 
   it('gives concurrent creates distinct addresses and node ports', async () => {
     const created = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => service.create(services, svc(`s${i}`, { type: 'NodePort' }))),
+      Array.from({ length: 20 }, (_, i) => env.service.create(services, svc(`s${i}`, { type: 'NodePort' }))),
     );
     expect(new Set(created.map((o) => specOf(o).clusterIP)).size).toBe(20);
     const nodePorts = created.map((o) => specOf(o).ports[0].nodePort as number);
@@ -63,49 +44,49 @@ describe('Service address allocation', () => {
   });
 
   it('honours a requested address and refuses one in use, out of range or reserved', async () => {
-    const first = await service.create(services, svc('a', { clusterIP: '10.96.3.4' }));
+    const first = await env.service.create(services, svc('a', { clusterIP: '10.96.3.4' }));
     expect(specOf(first).clusterIPs).toEqual(['10.96.3.4']);
-    expect(await invalidMessage(service.create(services, svc('b', { clusterIP: '10.96.3.4' })))).toMatch(/spec\.clusterIPs\[0\].*already allocated/);
-    expect(await invalidMessage(service.create(services, svc('c', { clusterIPs: ['192.168.1.1'] })))).toMatch(/spec\.clusterIPs\[0\].*not in the valid range.*10\.96\.0\.0\/16/);
-    expect(await invalidMessage(service.create(services, svc('d', { clusterIP: '10.96.0.10' })))).toMatch(/already allocated/);
+    expect(await invalidMessage(env.service.create(services, svc('b', { clusterIP: '10.96.3.4' })))).toMatch(/spec\.clusterIPs\[0\].*already allocated/);
+    expect(await invalidMessage(env.service.create(services, svc('c', { clusterIPs: ['192.168.1.1'] })))).toMatch(/spec\.clusterIPs\[0\].*not in the valid range.*10\.96\.0\.0\/16/);
+    expect(await invalidMessage(env.service.create(services, svc('d', { clusterIP: '10.96.0.10' })))).toMatch(/already allocated/);
   });
 
   it('keeps headless Services without an address, and only for type ClusterIP', async () => {
-    const headless = await service.create(services, svc('h', { clusterIP: 'None' }));
+    const headless = await env.service.create(services, svc('h', { clusterIP: 'None' }));
     expect(specOf(headless)).toMatchObject({ clusterIP: 'None', clusterIPs: ['None'], ipFamilies: ['IPv4'] });
-    expect(await invalidMessage(service.create(services, svc('hn', { clusterIP: 'None', type: 'NodePort' })))).toMatch(/may not be set to 'None' for NodePort/);
+    expect(await invalidMessage(env.service.create(services, svc('hn', { clusterIP: 'None', type: 'NodePort' })))).toMatch(/may not be set to 'None' for NodePort/);
   });
 
   it('does not consume an address on dryRun', async () => {
-    const dry = await service.create(services, svc('dry', { clusterIP: '10.96.5.5', type: 'NodePort', ports: [{ port: 80, nodePort: 30123 }] }), { dryRun: true });
+    const dry = await env.service.create(services, svc('dry', { clusterIP: '10.96.5.5', type: 'NodePort', ports: [{ port: 80, nodePort: 30123 }] }), { dryRun: true });
     expect(specOf(dry).clusterIP).toBe('10.96.5.5');
-    expect(await store.get('services', 'default', 'dry')).toBeUndefined();
-    const real = await service.create(services, svc('real', { clusterIP: '10.96.5.5', type: 'NodePort', ports: [{ port: 80, nodePort: 30123 }] }));
+    expect(await env.store.get('services', 'default', 'dry')).toBeUndefined();
+    const real = await env.service.create(services, svc('real', { clusterIP: '10.96.5.5', type: 'NodePort', ports: [{ port: 80, nodePort: 30123 }] }));
     expect(specOf(real).ports[0].nodePort).toBe(30123);
   });
 
   it('refuses a node port in use and keeps allocated node ports when an update omits them', async () => {
-    const created = await service.create(services, svc('np', { type: 'NodePort', ports: [{ name: 'http', port: 80 }, { name: 'https', port: 443, nodePort: 30443 }] }));
+    const created = await env.service.create(services, svc('np', { type: 'NodePort', ports: [{ name: 'http', port: 80 }, { name: 'https', port: 443, nodePort: 30443 }] }));
     const httpNodePort = specOf(created).ports[0].nodePort;
-    expect(await invalidMessage(service.create(services, svc('np2', { type: 'NodePort', ports: [{ port: 80, nodePort: 30443 }] })))).toMatch(/spec\.ports\[0\]\.nodePort.*already allocated/);
+    expect(await invalidMessage(env.service.create(services, svc('np2', { type: 'NodePort', ports: [{ port: 80, nodePort: 30443 }] })))).toMatch(/spec\.ports\[0\]\.nodePort.*already allocated/);
     // kubectl apply sends the manifest without clusterIP and nodePorts.
-    const updated = await service.update(named('np'), svc('np', { type: 'NodePort', ports: [{ name: 'http', port: 80 }, { name: 'https', port: 443 }] }));
+    const updated = await env.service.update(named('np'), svc('np', { type: 'NodePort', ports: [{ name: 'http', port: 80 }, { name: 'https', port: 443 }] }));
     expect(specOf(updated).ports.map((p: { nodePort: number }) => p.nodePort)).toEqual([httpNodePort, 30443]);
     expect(specOf(updated).clusterIP).toBe(specOf(created).clusterIP);
   });
 
   it('refuses to change the ClusterIP', async () => {
-    await service.create(services, svc('fixed', { clusterIP: '10.96.7.7' }));
-    expect(await invalidMessage(service.update(named('fixed'), svc('fixed', { clusterIP: '10.96.7.8' })))).toMatch(/spec\.clusterIPs\[0\].*may not change once set/);
+    await env.service.create(services, svc('fixed', { clusterIP: '10.96.7.7' }));
+    expect(await invalidMessage(env.service.update(named('fixed'), svc('fixed', { clusterIP: '10.96.7.8' })))).toMatch(/spec\.clusterIPs\[0\].*may not change once set/);
   });
 
   it('allocates node ports on a change to NodePort and drops them on a change back', async () => {
-    const created = await service.create(services, svc('t', {}));
-    const asNodePort = await service.update(named('t'), { ...created, spec: { ...specOf(created), type: 'NodePort' } });
+    const created = await env.service.create(services, svc('t', {}));
+    const asNodePort = await env.service.update(named('t'), { ...created, spec: { ...specOf(created), type: 'NodePort' } });
     expect(specOf(asNodePort).ports[0].nodePort).toBeGreaterThanOrEqual(30000);
-    const back = await service.update(named('t'), { ...asNodePort, spec: { ...specOf(asNodePort), type: 'ClusterIP' } });
+    const back = await env.service.update(named('t'), { ...asNodePort, spec: { ...specOf(asNodePort), type: 'ClusterIP' } });
     expect(specOf(back).ports[0].nodePort).toBeUndefined();
-    const external = await service.update(named('t'), { ...back, spec: { ...specOf(back), type: 'ExternalName', externalName: 'example.com' } });
+    const external = await env.service.update(named('t'), { ...back, spec: { ...specOf(back), type: 'ExternalName', externalName: 'example.com' } });
     expect(specOf(external).clusterIP).toBeUndefined();
   });
 });
