@@ -96,7 +96,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
 
     const kubeconfigPath = options.kubeconfigPath ?? paths.kubeconfig;
     await writeKubeconfig(kubeconfigPath, api.url, token, certs.caCert);
-    await writeFile(paths.stateFile, `${JSON.stringify({ port: api.port, url: api.url, httpUrl: api.httpUrl, pid: process.pid }, null, 2)}\n`);
+    await writeFile(paths.stateFile, `${JSON.stringify({ port: api.port, url: api.url, httpUrl: api.httpUrl, pid: process.pid }, null, 2)}\n`, { mode: 0o600 });
 
     // One stop or reset at a time; a stop waits for a reset under way.
     let busy: Promise<unknown> = Promise.resolve();

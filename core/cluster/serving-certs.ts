@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import selfsigned from 'selfsigned';
 
 // The API serves HTTPS because kubectl (client-go) will not send a bearer token over
-// plain HTTP. Each data directory gets its own small CA (kept there, key mode 0600)
+// plain HTTP. Each data directory gets its own small CA (kept there, mode 0600 as every file there)
 // and a serving certificate for 127.0.0.1, ::1 and localhost, signed by it; the CA
 // goes into the kubeconfig. The serving certificate is renewed when it nears expiry.
 
@@ -27,13 +27,13 @@ export async function loadOrCreateServingCerts(dataDir: string): Promise<Serving
   if (!ca || expiresSoon(ca.cert)) {
     ca = await createCa();
     await writeFile(files.caKey, ca.key, { mode: 0o600 });
-    await writeFile(files.caCert, ca.cert);
+    await writeFile(files.caCert, ca.cert, { mode: 0o600 });
   }
   let serving = await readPair(files.cert, files.key);
   if (!serving || expiresSoon(serving.cert) || !issuedBy(serving.cert, ca.cert)) {
     serving = await createServingCert(ca);
     await writeFile(files.key, serving.key, { mode: 0o600 });
-    await writeFile(files.cert, serving.cert);
+    await writeFile(files.cert, serving.cert, { mode: 0o600 });
   }
   return { caCert: ca.cert, cert: serving.cert, key: serving.key };
 }

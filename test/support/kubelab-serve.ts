@@ -33,6 +33,8 @@ export async function tempDataDir(prefix = 'kubelab-test-'): Promise<string> {
 export interface StartServeOptions {
   /** Lead a process group of its own, so a test can signal the whole group (process.kill(-pid)). */
   detached?: boolean;
+  /** KUBELAB_LOG for the process; warn unless a test reads the logs themselves. */
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
 }
 
 /** Spawns at once (in the caller's tick) when dataDir is given. */
@@ -42,7 +44,7 @@ export async function startServe(dataDir?: string, extraArgs: string[] = [], opt
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: options.detached ?? false,
-    env: { ...process.env, KUBELAB_LOG: 'warn' },
+    env: { ...process.env, KUBELAB_LOG: options.logLevel ?? 'warn' },
   });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
