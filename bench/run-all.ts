@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { BENCH_RESULTS_DIR, benchArgs, formatValue, machineInfo, ratio, type BenchResult } from './support/bench-result.ts';
 
 /** In the order they run; each is bench/NAME.ts and writes bench/results/NAME.json. */
-export const BENCHMARKS = ['pod-startup', 'convergence', 'self-healing', 'scheduler-throughput', 'api-scale', 'list-watch', 'gui-scale', 'time-to-cluster', 'service-latency'];
+export const BENCHMARKS = ['pod-startup', 'convergence', 'self-healing', 'scheduler-throughput', 'api-scale', 'api-load', 'list-watch', 'gui-scale', 'time-to-cluster', 'service-latency'];
 
 const args = benchArgs({ only: { type: 'string' } });
 const chosen = args.only ? args.only.split(',').map((s) => s.trim()) : BENCHMARKS;
