@@ -6,8 +6,9 @@ import { KUBELAB_BIN, REPO_ROOT, startServe, type ServeProcess } from './support
 import { eventually } from './support/eventually.ts';
 
 // Issue 3 acceptance 5 and 6: lab nodes (Docker-in-Docker) made with `kubelab node
-// create`, pods pinned to each run there, logs -f and exec work on them, and deleting a
-// node removes its container and volume.
+// create`, pods pinned to each run there, logs -f and exec work on them, a node whose
+// dockerd restarts mid-rollout comes back with its pods, and deleting a node removes
+// its container and volume.
 
 let serve: ServeProcess;
 let kc: string;
@@ -78,6 +79,47 @@ describe('lab nodes', () => {
     const failing = await kubectl(kc, ['exec', 'on-b', '--', 'sh', '-c', 'exit 7']);
     expect(failing.code).toBe(7);
   }, 120_000);
+
+  it("a lab node's dockerd restarted mid-rollout: the node goes NotReady, comes back, and its pods run again, none duplicated", async () => {
+    await kubectlOk(
+      kc,
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'on-lab-a' },
+        spec: {
+          replicas: 4,
+          selector: { matchLabels: { app: 'on-lab-a' } },
+          template: {
+            metadata: { labels: { app: 'on-lab-a' } },
+            spec: { nodeSelector: { 'kubernetes.io/hostname': 'lab-a' }, terminationGracePeriodSeconds: 1, containers: [{ name: 'app', image: 'kubelab/busybox:test', command: ['sleep', '3600'] }] },
+          },
+        },
+      }),
+    );
+    await kubectlOk(kc, ['rollout', 'status', 'deployment/on-lab-a', '--timeout=180s']);
+    await kubectlOk(kc, ['set', 'env', 'deployment/on-lab-a', 'ROLLED=1']);
+    // The daemon goes away in the middle of the rollout, and comes back.
+    await docker(['stop', 'kubelab-node-lab-a']);
+    await kubectlOk(kc, ['wait', '--for=condition=Ready=False', 'node/lab-a', '--timeout=120s']);
+    await docker(['start', 'kubelab-node-lab-a']);
+    await kubectlOk(kc, ['wait', '--for=condition=Ready', 'node/lab-a', '--timeout=120s']);
+    await kubectlOk(kc, ['rollout', 'status', 'deployment/on-lab-a', '--timeout=240s']);
+
+    const pods = JSON.parse(await kubectlOk(kc, ['get', 'pods', '-l', 'app=on-lab-a', '-o', 'json'])).items.filter((p: any) => !p.metadata.deletionTimestamp);
+    expect(pods).toHaveLength(4);
+    expect(pods.every((p: any) => p.spec.containers[0].env?.[0]?.value === '1' && p.status.phase === 'Running')).toBe(true);
+    // Inside the node's daemon: one running sandbox and one running app container per pod, nothing for pods that are gone.
+    await eventually(async () => {
+      const running = (await docker(['exec', 'kubelab-node-lab-a', 'docker', '-H', 'unix:///run/kubelab/docker.sock', 'ps', '--filter', 'label=io.kubelab.pod.name', '--format', '{{.Label "io.kubelab.pod.uid"}} {{.Label "io.kubelab.container.role"}} {{.Label "io.kubelab.pod.name"}}']))
+        .split('\n')
+        .filter((line) => line.includes(' on-lab-a-'))
+        .map((line) => line.split(' ').slice(0, 2).join(' '))
+        .sort();
+      return JSON.stringify(running) === JSON.stringify(pods.flatMap((p: any) => [`${p.metadata.uid} app`, `${p.metadata.uid} sandbox`]).sort());
+    }, 'one sandbox and one app container per pod inside lab-a', 60_000);
+  }, 600_000);
 
   it('deleting a lab node removes its container and its volume', async () => {
     await kubectlOk(kc, ['delete', 'pod', 'on-b', '--grace-period=1', '--wait=true', '--timeout=60s']);
