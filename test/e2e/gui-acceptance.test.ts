@@ -250,6 +250,12 @@ spec:
     const reason = page.locator('[data-test="pending-reason"]');
     await expect.poll(() => reason.innerText(), { timeout: 30_000 }).toMatch(/Insufficient cpu/i);
     await screenshot(page, '6-pending-reason');
+    // Ages tick on their own: no event changes the pod between these two looks.
+    const age = page.locator('[data-test="pod-age"]');
+    const before = await age.innerText();
+    await page.waitForTimeout(2500);
+    await screenshot(page, '6-pending-reason-later');
+    expect(await age.innerText()).not.toBe(before);
   });
 
   it('shows each Service with the 127.0.0.1 address that answers for it', async () => {
