@@ -1,4 +1,3 @@
-import { isDeepStrictEqual } from 'node:util';
 import type { Container, LifecycleHandler, Pod, PodStatus, Service } from 'kubernetes-types/core/v1.js';
 import { isConflict, isNotFound } from '../api/errors.ts';
 import type { KubeObject } from '../api/kube-object.ts';
@@ -25,6 +24,7 @@ import { computePodStatus, initializationDone, type ContainerView, type Waiting 
 import type { ProbeManager } from './probe-manager.ts';
 import { formatBackoff, RestartBackoff } from './restart-backoff.ts';
 import { VolumeError, type PreparedVolumes, type VolumeManager, type VolumeSources } from './volume-manager.ts';
+import { jsonEqual } from '../store/json-clone.ts';
 
 // One pod's reconcile step, the kubelet's SyncPod: level-based, it reads what runs for the
 // pod on the daemon and does the next thing (sandbox, volumes, init containers in order,
@@ -458,7 +458,7 @@ export class PodSync {
     let current = pod;
     for (let attempt = 0; attempt < STATUS_WRITE_ATTEMPTS; attempt++) {
       const status = this.buildStatus(current, containers, sandbox, memory);
-      if (isDeepStrictEqual(normalize(status), normalize(current.status ?? {}))) return current;
+      if (jsonEqual(status, current.status ?? {})) return current;
       try {
         return (await this.deps.client.updateStatus(PODS, { ...(current as KubeObject), status } as KubeObject)) as Pod;
       } catch (error) {
@@ -584,11 +584,6 @@ function views(specs: Container[], byName: Map<string, ContainerStatus[]>, memor
     result.set(spec.name, { instances, waiting: running ? undefined : waiting, ready, started });
   }
   return result;
-}
-
-/** JSON shape (undefined dropped) so equality ignores key order and absent fields. */
-function normalize(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value ?? {}));
 }
 
 /**

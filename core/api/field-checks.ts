@@ -1,7 +1,7 @@
 // Small checks shared by the per-kind validators, worded like Kubernetes'
 // pkg/apis/core/validation helpers (ValidateNonnegativeField, ValidateImmutableField...).
 
-import { isDeepStrictEqual } from 'node:util';
+import { jsonEqual } from '../store/json-clone.ts';
 import { fieldError, type FieldError } from './errors.ts';
 import { isValidPortName } from './name-validation.ts';
 
@@ -99,7 +99,7 @@ export function immutable(newValue: unknown, oldValue: unknown, path: string, pr
 }
 
 export function sameValue(a: unknown, b: unknown): boolean {
-  return isDeepStrictEqual(a ?? null, b ?? null);
+  return jsonEqual(a ?? null, b ?? null);
 }
 
 /** `field.NotSupported` when the value is set and not one of `supported`. */

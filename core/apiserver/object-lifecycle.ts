@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { isDeepStrictEqual } from 'node:util';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../api/kube-object.ts';
 import type { ResourceInfo } from '../api/resource-catalog.ts';
+import { jsonEqual } from '../store/json-clone.ts';
 
 // What the API server itself decides about an object, before defaulting and
 // validation: identity, timestamps, generation, and which parts a given write may
@@ -87,7 +87,7 @@ export function prepareForUpdate(info: ResourceInfo, incoming: KubeObject, old: 
   delete meta.managedFields;
   delete meta.selfLink;
   if (subresource === '' && info.kind === 'Service') keepClusterIp(next, old);
-  if (subresource === '' && !isDeepStrictEqual(specPart(next), specPart(old))) {
+  if (subresource === '' && !jsonEqual(specPart(next), specPart(old))) {
     meta.generation = (old.metadata.generation ?? 0) + 1;
   }
   return next;
@@ -105,7 +105,7 @@ function keepClusterIp(next: KubeObject, old: KubeObject): void {
 /** True when storing `next` would change nothing a client can see (resourceVersion aside). */
 export function isNoOpUpdate(next: KubeObject, old: KubeObject): boolean {
   const strip = (o: KubeObject) => ({ ...o, metadata: { ...o.metadata, resourceVersion: undefined } });
-  return isDeepStrictEqual(JSON.parse(JSON.stringify(strip(next))), JSON.parse(JSON.stringify(strip(old))));
+  return jsonEqual(strip(next), strip(old));
 }
 
 /** Kubernetes' QoS class: Guaranteed when every container's requests equal its limits for cpu and memory. */

@@ -1,6 +1,5 @@
 import type { CronJob, CronJobStatus, Job } from 'kubernetes-types/batch/v1.js';
 import type { ObjectReference } from 'kubernetes-types/core/v1.js';
-import { isDeepStrictEqual } from 'node:util';
 import { CronScheduleError } from '../api/cron-schedule.ts';
 import { isAlreadyExists, isNotFound } from '../api/errors.ts';
 import { keyOf, type KubeObject } from '../api/kube-object.ts';
@@ -12,6 +11,7 @@ import { parseCronSchedule, scheduleTimesBetween, type CronSchedule } from './cr
 import { isJobFinished } from './job-controller.ts';
 import { controllerKeyOf, controllerReferenceTo, isControlledBy } from './owned-pods.ts';
 import { processQueue } from './run-controller.ts';
+import { jsonEqual } from '../store/json-clone.ts';
 
 // Kubernetes' CronJob controller (pkg/controller/cronjob, the v2 controller), batch/v1:
 // at each schedule time (on the wall clock of spec.timeZone) it creates a Job named
@@ -108,7 +108,7 @@ class CronJobController implements Controller {
     const status: CronJobStatus = structuredClone(cj.status ?? {});
     await this.reconcileActive(ctx, cj, owned, status);
     const requeueAt = await this.schedule(ctx, cj, owned, status);
-    if (!isDeepStrictEqual(JSON.parse(JSON.stringify(status)), JSON.parse(JSON.stringify(cj.status ?? {})))) {
+    if (!jsonEqual(status, cj.status ?? {})) {
       await ctx.client.updateStatus(CRONJOBS, { ...structuredClone(cj), status } as KubeObject);
     }
     await this.cleanupFinishedJobs(ctx, cj, owned);

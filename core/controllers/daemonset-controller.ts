@@ -1,6 +1,5 @@
 import type { DaemonSet, DaemonSetStatus } from 'kubernetes-types/apps/v1.js';
 import type { Node, Pod, Taint, Toleration } from 'kubernetes-types/core/v1.js';
-import { isDeepStrictEqual } from 'node:util';
 import { isNotFound } from '../api/errors.ts';
 import { nodeMatchesSelectorTerm } from '../api/node-selector.ts';
 import { keyOf, objectKey, type KubeObject } from '../api/kube-object.ts';
@@ -19,6 +18,7 @@ import {
   runLimited,
   templateHash,
 } from './owned-pods.ts';
+import { jsonEqual } from '../store/json-clone.ts';
 
 // Kubernetes' DaemonSet controller (pkg/controller/daemon): one pod on every node the
 // template may run on, following nodes as they come and go, replaced node by node when
@@ -228,7 +228,7 @@ class DaemonSetController implements Controller {
     }
 
     const status = this.computeStatus(ds, hash, nodes, podsByNode);
-    if (!isDeepStrictEqual(JSON.parse(JSON.stringify(status)), JSON.parse(JSON.stringify(ds.status ?? {})))) {
+    if (!jsonEqual(status, ds.status ?? {})) {
       await ctx.client.updateStatus(DAEMONSETS, { ...structuredClone(ds), status } as KubeObject);
     }
     // Ready pods become available only after minReadySeconds: look again then.
@@ -346,8 +346,8 @@ class DaemonSetController implements Controller {
 /** Heartbeats rewrite node status often; only labels, taints and deletion change placement. */
 function placementInputsChanged(old: Node, node: Node): boolean {
   return (
-    !isDeepStrictEqual(old.metadata?.labels ?? {}, node.metadata?.labels ?? {}) ||
-    !isDeepStrictEqual(old.spec?.taints ?? [], node.spec?.taints ?? []) ||
+    !jsonEqual(old.metadata?.labels ?? {}, node.metadata?.labels ?? {}) ||
+    !jsonEqual(old.spec?.taints ?? [], node.spec?.taints ?? []) ||
     Boolean(old.metadata?.deletionTimestamp) !== Boolean(node.metadata?.deletionTimestamp)
   );
 }

@@ -1,4 +1,3 @@
-import { isDeepStrictEqual } from 'node:util';
 import type { Endpoints, Pod, Service } from 'kubernetes-types/core/v1.js';
 import { isNotFound } from '../api/errors.ts';
 import { keyOf, type KubeObject } from '../api/kube-object.ts';
@@ -9,6 +8,7 @@ import { WorkQueue } from '../client/workqueue.ts';
 import type { Controller, ControllerContext, ControllerFactory } from './controller.ts';
 import { endpointSubsetsFor } from './endpoint-subsets.ts';
 import { processQueue } from './run-controller.ts';
+import { jsonEqual } from '../store/json-clone.ts';
 
 // Kubernetes' endpoints controller (pkg/controller/endpoint): every Service with a
 // selector gets an Endpoints object of the same name listing its pods' addresses, ready
@@ -53,7 +53,7 @@ class EndpointsController implements Controller {
       onAdd: (pod) => this.enqueueServicesOf(pod),
       onUpdate: (old, pod) => {
         this.enqueueServicesOf(pod);
-        if (!isDeepStrictEqual(old.metadata.labels, pod.metadata.labels)) this.enqueueServicesOf(old);
+        if (!jsonEqual(old.metadata.labels, pod.metadata.labels)) this.enqueueServicesOf(old);
       },
       onDelete: (pod) => this.enqueueServicesOf(pod),
     });
@@ -89,7 +89,7 @@ class EndpointsController implements Controller {
     else delete labels[HEADLESS_LABEL];
 
     const current = this.endpoints.lister().get(namespace, name);
-    if (current && isDeepStrictEqual(current.subsets ?? [], subsets) && isDeepStrictEqual(current.metadata.labels ?? {}, labels)) return;
+    if (current && jsonEqual(current.subsets ?? [], subsets) && jsonEqual(current.metadata.labels ?? {}, labels)) return;
     const metadata = { ...(current?.metadata ?? { name, namespace }), labels };
     const desired = { apiVersion: 'v1', kind: 'Endpoints', metadata, ...(subsets.length ? { subsets } : {}) } as EndpointsObject;
     if (current) {

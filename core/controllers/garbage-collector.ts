@@ -7,6 +7,7 @@ import { WorkQueue } from '../client/workqueue.ts';
 import type { Controller, ControllerContext, ControllerFactory } from './controller.ts';
 import { OwnerGraph, type ObjectIdentity } from './owner-graph.ts';
 import { processQueue } from './run-controller.ts';
+import { jsonEqual } from '../store/json-clone.ts';
 
 // Kubernetes' garbage collector (pkg/controller/garbagecollector): watches every kind
 // that can carry ownerReferences and keeps a uid graph of owners and dependents.
@@ -37,7 +38,7 @@ const hasFinalizer = (obj: KubeObject, finalizer: string): boolean => (obj.metad
 const isDeletingDependents = (obj: KubeObject): boolean => !!obj.metadata.deletionTimestamp && hasFinalizer(obj, FOREGROUND_FINALIZER);
 
 function sameOwners(a: readonly OwnerReference[] | undefined, b: readonly OwnerReference[] | undefined): boolean {
-  return JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
+  return jsonEqual(a ?? [], b ?? []);
 }
 
 function describe(id: Pick<ObjectIdentity, 'info' | 'namespace' | 'name'>): string {
@@ -71,7 +72,7 @@ class GarbageCollector implements Controller {
     const previousOwners = this.graph.upsert(info, obj);
     const owners = obj.metadata.ownerReferences ?? [];
     const deletionChanged = !!old?.metadata.deletionTimestamp !== !!obj.metadata.deletionTimestamp;
-    const finalizersChanged = JSON.stringify(old?.metadata.finalizers ?? []) !== JSON.stringify(obj.metadata.finalizers ?? []);
+    const finalizersChanged = !jsonEqual(old?.metadata.finalizers ?? [], obj.metadata.finalizers ?? []);
     if (obj.metadata.deletionTimestamp && (hasFinalizer(obj, ORPHAN_FINALIZER) || hasFinalizer(obj, FOREGROUND_FINALIZER))) {
       this.queue.add(uid);
     } else if (owners.length && (!old || old === obj || !sameOwners(old.metadata.ownerReferences, owners) || deletionChanged || finalizersChanged)) {

@@ -17,6 +17,7 @@ import { runWorkers, WorkQueue } from '../client/workqueue.ts';
 import type { Controller, ControllerContext, ControllerFactory } from './controller.ts';
 import { calculateResourceReplicas, MetricsUnavailableError, type ResourceName } from './hpa-replica-calculator.ts';
 import { normalizeDesiredReplicas, type Recommendation, type ScaleEvent } from './hpa-scaling-rules.ts';
+import { jsonEqual } from '../store/json-clone.ts';
 
 // Kubernetes' HorizontalPodAutoscaler controller (pkg/controller/podautoscaler) for
 // autoscaling/v2 Resource metrics (cpu, memory; Utilization or AverageValue). Every sync
@@ -310,7 +311,7 @@ class HorizontalPodAutoscalerController implements Controller {
     const next: HorizontalPodAutoscalerStatus = { ...status, conditions: conditions.list() };
     if (!next.currentMetrics) delete next.currentMetrics;
     if (!next.lastScaleTime) delete next.lastScaleTime;
-    if (JSON.stringify(next) === JSON.stringify(hpa.status ?? {})) return;
+    if (jsonEqual(next, hpa.status ?? {})) return;
     try {
       // With the cached copy's resourceVersion: a sync that ran on a copy older than the
       // last status write (the cache lags the API) must not wipe what that write recorded

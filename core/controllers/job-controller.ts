@@ -1,6 +1,5 @@
 import type { Job, JobCondition, JobStatus } from 'kubernetes-types/batch/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { isDeepStrictEqual } from 'node:util';
 import { isConflict, isNotFound } from '../api/errors.ts';
 import { keyOf, type KubeObject } from '../api/kube-object.ts';
 import { findByKind, type ResourceInfo } from '../api/resource-catalog.ts';
@@ -11,6 +10,7 @@ import { WorkQueue } from '../client/workqueue.ts';
 import type { Controller, ControllerContext, ControllerFactory } from './controller.ts';
 import { controllerKeyOf, controllerRefOf, isControlledBy, isPodActive, isPodReady, PodExpectations, podFromTemplate, runLimited } from './owned-pods.ts';
 import { processQueue } from './run-controller.ts';
+import { jsonEqual } from '../store/json-clone.ts';
 
 // Kubernetes' Job controller (pkg/controller/job), batch/v1: runs pods until `completions`
 // of them succeed (or, with completions unset, until one succeeds and none run), at most
@@ -270,7 +270,7 @@ class JobController implements Controller {
     status.active = activeNow.length;
     status.ready = activeNow.filter(isPodReady).length;
     status.terminating = pods.filter((p) => p.metadata.deletionTimestamp && !['Succeeded', 'Failed'].includes(p.status?.phase ?? '')).length;
-    if (!isDeepStrictEqual(JSON.parse(JSON.stringify(status)), JSON.parse(JSON.stringify(job.status ?? {})))) {
+    if (!jsonEqual(status, job.status ?? {})) {
       try {
         await writeStatus();
       } catch (error) {

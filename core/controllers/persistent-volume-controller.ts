@@ -21,6 +21,7 @@ import {
   type Volume,
 } from './provisioned-volume.ts';
 import { DOCKER_VOLUME_PROVISIONER, ensureDefaultStorageClass, pickDefaultClass, STORAGE_CLASSES } from './storage-class-bootstrap.ts';
+import { jsonEqual } from '../store/json-clone.ts';
 
 // Kubernetes' PersistentVolume controller (pkg/controller/volume/persistentvolume) and
 // its dynamic provisioner in one: binds claims to volumes, provisions Docker-volume PVs
@@ -268,8 +269,8 @@ class PersistentVolumeController implements Controller {
     const accessModes = volume.spec?.accessModes ?? [];
     const same =
       status.phase === 'Bound' &&
-      JSON.stringify(status.capacity ?? {}) === JSON.stringify(capacity) &&
-      JSON.stringify(status.accessModes ?? []) === JSON.stringify(accessModes);
+      jsonEqual(status.capacity ?? {}, capacity) &&
+      jsonEqual(status.accessModes ?? [], accessModes);
     if (same) return;
     await this.ctx.client.patch(CLAIMS, claim.metadata.namespace, claim.metadata.name!, { status: { phase: 'Bound', capacity, accessModes } }, 'merge', {
       subresource: 'status',
