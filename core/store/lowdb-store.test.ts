@@ -1,9 +1,11 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../api/errors.ts';
 import type { KubeObject } from '../api/kube-object.ts';
+import { ChangeLogWriter } from './change-log.ts';
 import { LowdbStore } from './lowdb-store.ts';
 import type { WatchEvent } from './store.ts';
 import { changeLogFile, readStoredData } from './stored-data.ts';
@@ -21,11 +23,14 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
+  heldSaves?.passAll();
+  heldSaves = undefined;
+  vi.restoreAllMocks();
   await Promise.all(stores.splice(0).map((s) => s.close()));
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function openStore(options: { historySize?: number; compactAfterBytes?: number } = {}): Promise<LowdbStore> {
+async function openStore(options: { historySize?: number; compactAfterBytes?: number; file?: string } = {}): Promise<LowdbStore> {
   const store = new LowdbStore({ file, now: () => clock, ...options });
   stores.push(store);
   await store.open();
@@ -473,3 +478,310 @@ describe('LowdbStore at scale', () => {
     expect(pages).toBe(4);
   });
 });
+
+/**
+ * Holds every save (change log append) until the test lets it go: `release()` lets the
+ * oldest held save go on to disk, `fail()` makes it fail like a broken disk, `passAll()`
+ * stops holding. One flusher means at most one save is held at a time.
+ */
+const append = ChangeLogWriter.prototype.append;
+
+function holdSaves() {
+  heldSaves?.passAll();
+  const held: ((outcome: 'save' | 'fail') => void)[] = [];
+  let holding = true;
+  vi.spyOn(ChangeLogWriter.prototype, 'append').mockImplementation(async function (this: ChangeLogWriter, save) {
+    const outcome = holding ? await new Promise<'save' | 'fail'>((resolve) => held.push(resolve)) : 'save';
+    if (outcome === 'fail') throw new Error('EIO: i/o error, write');
+    return append.call(this, save);
+  });
+  heldSaves = {
+    held: () => held.length,
+    release: () => held.shift()?.('save'),
+    fail: () => held.shift()?.('fail'),
+    passAll: () => {
+      holding = false;
+      for (const go of held.splice(0)) go('save');
+    },
+  };
+  return heldSaves;
+}
+
+let heldSaves: { held(): number; release(): void; fail(): void; passAll(): void } | undefined;
+
+/** Polls until `condition` holds (a save on a real disk takes a while), failing after 10 s. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (const started = Date.now(); !condition(); await new Promise((resolve) => setTimeout(resolve, 1))) {
+    if (Date.now() - started > 10_000) throw new Error(`gave up waiting: ${what}`);
+  }
+}
+
+const untilHeld = (saves: { held(): number }) => until(() => saves.held() > 0, 'a save to be held');
+
+/** Settles with its outcome, so a test can look at a promise without awaiting it. */
+function track<T>(promise: Promise<T>) {
+  const state: { settled: boolean; value?: T; error?: unknown } = { settled: false };
+  promise.then(
+    (value) => Object.assign(state, { settled: true, value }),
+    (error) => Object.assign(state, { settled: true, error }),
+  );
+  return state;
+}
+
+const names = (list: { items: KubeObject[] }) => list.items.map((o) => `${o.metadata.name}@${o.metadata.resourceVersion}`);
+
+describe('LowdbStore reads show only durable writes', () => {
+  it('a list during a save does not show its writes; a get of a written object waits for the save', async () => {
+    const store = await openStore();
+    const a = await store.create('pods', pod('a'));
+    const saves = holdSaves();
+    const update = track(store.update('pods', { ...a, spec: { nodeName: 'n1' } }));
+    const create = track(store.create('pods', pod('b')));
+    await untilHeld(saves);
+
+    // Writes check the latest state: b is taken, a's resourceVersion 1 is stale.
+    expect((await rejection(store.create('pods', pod('b')))).reason).toBe('AlreadyExists');
+    expect((await rejection(store.update('pods', a))).reason).toBe('Conflict');
+    // Reads see the durable state.
+    const list = await store.list('pods');
+    expect(names(list)).toEqual(['a@1']);
+    expect(list.resourceVersion).toBe('1');
+    expect(store.currentResourceVersion()).toBe('1');
+    expect(await store.get('pods', 'default', 'nope')).toBeUndefined();
+    const getA = track(store.get('pods', 'default', 'a'));
+    const getB = track(store.get('pods', 'default', 'b'));
+    for (let i = 0; i < 5; i++) await tick();
+    expect([getA.settled, getB.settled, update.settled, create.settled]).toEqual([false, false, false, false]);
+
+    saves.release();
+    const b = await store.get('pods', 'default', 'b');
+    // Answered only once the write it shows is acknowledged.
+    expect(create.settled && update.settled).toBe(true);
+    expect(b?.metadata.resourceVersion).toBe('3');
+    await tick();
+    expect(getA.value?.metadata.resourceVersion).toBe('2');
+    expect(names(await store.list('pods'))).toEqual(['a@2', 'b@3']);
+  });
+
+  it('a delete that is not durable yet still shows the object, and its key can be taken again', async () => {
+    const store = await openStore();
+    await store.create('pods', pod('a'));
+    await store.create('pods', pod('b'));
+    const saves = holdSaves();
+    const removed = track(store.delete('pods', 'default', 'a'));
+    await untilHeld(saves);
+
+    expect(names(await store.list('pods'))).toEqual(['a@1', 'b@2']);
+    expect((await store.list('pods', { limit: 1 })).remainingItemCount).toBe(1);
+    expect((await rejection(store.delete('pods', 'default', 'a'))).code).toBe(404);
+    const again = track(store.create('pods', pod('a')));
+    const get = track(store.get('pods', 'default', 'a'));
+    await tick();
+    expect(get.settled).toBe(false);
+
+    saves.release(); // the delete
+    await untilHeld(saves); // the new create
+    expect(removed.settled).toBe(true);
+    expect(names(await store.list('pods'))).toEqual(['b@2']);
+    expect(store.stats().objects).toBe(1);
+    saves.release();
+    await expect(store.get('pods', 'default', 'a')).resolves.toMatchObject({ metadata: { resourceVersion: '4' } });
+    expect(again.value?.metadata.resourceVersion).toBe('4');
+    expect(get.value?.metadata.resourceVersion).toBe('4');
+    expect(names(await store.list('pods'))).toEqual(['a@4', 'b@2']);
+  });
+
+  it('the writes of a failed save are never seen by get or list', async () => {
+    const store = await openStore();
+    const kept = await store.create('pods', pod('kept'));
+    const saves = holdSaves();
+    const update = store.update('pods', { ...kept, spec: { nodeName: 'lost' } });
+    const create = store.create('pods', pod('lost'));
+    const removal = store.delete('pods', 'default', 'kept');
+    await untilHeld(saves);
+    const getLost = store.get('pods', 'default', 'lost');
+    const getKept = store.get('pods', 'default', 'kept');
+
+    saves.fail();
+    for (const write of [update, create, removal]) expect((await rejection(write)).code).toBe(500);
+    expect(await getLost).toBeUndefined();
+    expect(await getKept).toEqual(kept);
+    expect(await store.get('pods', 'default', 'kept')).toEqual(kept);
+    const list = await store.list('pods');
+    expect(names(list)).toEqual(['kept@1']);
+    expect(list.resourceVersion).toBe('1');
+    expect(store.currentResourceVersion()).toBe('1');
+    expect((await rejection(store.create('pods', pod('later')))).code).toBe(503);
+  });
+
+  it('a list resourceVersion taken during saves, then a watch from it, sees every later write exactly once', async () => {
+    const store = await openStore();
+    const saves = holdSaves();
+    const writes: Promise<unknown>[] = [];
+    const write = async (i: number) => {
+      const name = `p${i % 4}`;
+      const current = await store.get('pods', 'default', name);
+      return current ? (i % 3 ? store.update('pods', { ...current, status: { i } }) : store.delete('pods', 'default', name)) : store.create('pods', pod(name));
+    };
+    for (let i = 0; i < 6; i++) writes.push(write(i).catch(() => undefined)); // some lose races (AlreadyExists, NotFound)
+    await untilHeld(saves);
+    for (let i = 6; i < 9; i++) writes.push(store.create('pods', pod(`q${i}`)));
+    saves.release();
+    await untilHeld(saves);
+
+    const list = await store.list('pods');
+    // Taken while a save is held: the last durable resourceVersion, and nothing newer in it.
+    expect(list.resourceVersion).toBe(store.currentResourceVersion());
+    for (const o of list.items) expect(Number(o.metadata.resourceVersion)).toBeLessThanOrEqual(Number(list.resourceVersion));
+    const seen = new Map(list.items.map((o) => [o.metadata.name!, o.metadata.resourceVersion!]));
+    const events: WatchEvent[] = [];
+    store.watch('pods', { resourceVersion: list.resourceVersion }, (e) => events.push(e));
+    for (let i = 9; i < 20; i++) writes.push(write(i).catch(() => undefined));
+    saves.passAll();
+    await Promise.allSettled(writes);
+    await tick();
+
+    const versions = events.map((e) => Number(e.object.metadata.resourceVersion));
+    expect(versions[0]).toBe(Number(list.resourceVersion) + 1);
+    expect(versions).toEqual(versions.map((_, i) => versions[0] + i)); // each once, none missed
+    for (const e of events) {
+      if (e.type === 'DELETED') seen.delete(e.object.metadata.name!);
+      else seen.set(e.object.metadata.name!, e.object.metadata.resourceVersion!);
+    }
+    const final = await store.list('pods');
+    expect(new Map(final.items.map((o) => [o.metadata.name!, o.metadata.resourceVersion!]))).toEqual(seen);
+    expect(final.resourceVersion).toBe(String(versions.at(-1)));
+  });
+
+  it('a compaction snapshots the state at the end of its save, not writes applied after it', async () => {
+    const store = await openStore({ compactAfterBytes: 0 });
+    const saves = holdSaves();
+    const first = store.create('pods', pod('a'));
+    await untilHeld(saves);
+    const second = store.create('pods', pod('b'));
+    saves.release();
+    await first;
+    await untilHeld(saves); // b's save, held while the snapshot of a's is written
+    const snapshot = () => JSON.parse(readFileSync(file, 'utf8'));
+    await until(() => snapshot().resourceVersion !== 0, 'the compaction');
+    expect(snapshot()).toMatchObject({ resourceVersion: 1, resources: { pods: { 'default/a': { metadata: { resourceVersion: '1' } } } } });
+    expect(Object.keys(snapshot().resources.pods)).toEqual(['default/a']);
+    saves.passAll();
+    await second;
+    await store.close();
+    const reopened = await openStore();
+    expect(names(await reopened.list('pods'))).toEqual(['a@1', 'b@2']);
+  });
+});
+
+describe('LowdbStore reads under random interleavings (property)', () => {
+  type Step =
+    | { op: 'create' | 'update' | 'delete'; name: string }
+    | { op: 'list' | 'get'; name: string }
+    | { op: 'save' | 'fail' | 'tick' };
+  const name = fc.constantFrom('a', 'b', 'c');
+  const step: fc.Arbitrary<Step> = fc.oneof(
+    { weight: 6, arbitrary: fc.record({ op: fc.constantFrom('create' as const, 'update' as const, 'delete' as const), name }) },
+    { weight: 4, arbitrary: fc.record({ op: fc.constantFrom('list' as const, 'get' as const), name }) },
+    { weight: 4, arbitrary: fc.constant({ op: 'save' as const }) },
+    { weight: 2, arbitrary: fc.constant({ op: 'tick' as const }) },
+    { weight: 1, arbitrary: fc.constant({ op: 'fail' as const }) },
+  );
+
+  it('every read equals the acknowledged state at some moment between its start and its end; writes check the latest state', async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 40 }), async (steps) => {
+        const store = await openStore({ file: join(dir, `run-${run++}`, 'kubelab-data.json') });
+        const saves = holdSaves();
+        // The durable state after each published write, in order (a watcher hears each
+        // write as it becomes durable, before its writer does): states[i] after i writes.
+        const states: Map<string, string>[] = [new Map()];
+        const published = new Set<string>();
+        store.watch('configmaps', {}, (e) => {
+          published.add(e.object.metadata.resourceVersion!);
+          const next = new Map(states.at(-1));
+          if (e.type === 'DELETED') next.delete(e.object.metadata.name!);
+          else next.set(e.object.metadata.name!, e.object.metadata.resourceVersion!);
+          states.push(next);
+        });
+        const acknowledged = new Set<string>();
+        const settled: Promise<unknown>[] = [];
+        const problems: string[] = [];
+        // What a write will find: the latest applied state, durable or not.
+        const latest = new Set<string>();
+        let failed = false;
+
+        const expectOutcome = (label: string, promise: Promise<KubeObject>, accepted: boolean) => {
+          settled.push(
+            promise.then(
+              (obj) => {
+                if (!accepted) problems.push(`${label} succeeded`);
+                acknowledged.add(obj.metadata.resourceVersion!);
+              },
+              (error: ApiError) => {
+                // Accepted writes fail only with their save (500) or after it (503).
+                const allowed = accepted ? [500, 503] : failed ? [404, 409, 503] : [404, 409];
+                if (!allowed.includes(error.code)) problems.push(`${label} failed with ${error.code}`);
+              },
+            ),
+          );
+        };
+        const read = (label: string, promise: Promise<Map<string, string>>, pick: (state: Map<string, string>) => Map<string, string>) => {
+          const from = states.length - 1;
+          settled.push(
+            promise.then((seen) => {
+              const to = states.length - 1;
+              const match = states.slice(from, to + 1).some((state) => equalMaps(pick(state), seen));
+              if (!match) problems.push(`${label} saw ${JSON.stringify([...seen])}, not a state between ${from} and ${to}`);
+            }),
+          );
+        };
+
+        for (const [index, s] of steps.entries()) {
+          const label = `step ${index} ${s.op}${'name' in s ? ` ${s.name}` : ''}`;
+          const obj = 'name' in s ? { metadata: { name: s.name, namespace: 'x' }, data: { step: String(index) } } : undefined;
+          if (s.op === 'create') {
+            const accepted = !failed && !latest.has(s.name);
+            if (accepted) latest.add(s.name);
+            expectOutcome(label, store.create('configmaps', obj!), accepted);
+          } else if (s.op === 'update') {
+            expectOutcome(label, store.update('configmaps', obj!), !failed && latest.has(s.name));
+          } else if (s.op === 'delete') {
+            const accepted = !failed && latest.has(s.name);
+            if (accepted) latest.delete(s.name);
+            expectOutcome(label, store.delete('configmaps', 'x', s.name).then((r) => r.object), accepted);
+          } else if (s.op === 'list') {
+            read(label, store.list('configmaps').then((l) => new Map(l.items.map((o) => [o.metadata.name!, o.metadata.resourceVersion!]))), (state) => state);
+          } else if (s.op === 'get') {
+            const only = (state: Map<string, string>) => new Map([...state].filter(([key]) => key === s.name));
+            read(label, store.get('configmaps', 'x', s.name).then((o) => new Map(o ? [[s.name, o.metadata.resourceVersion!]] : [])), only);
+          } else if (s.op === 'save' || s.op === 'fail') {
+            if (saves.held() > 0) {
+              if (s.op === 'fail') failed = true;
+              saves[s.op === 'save' ? 'release' : 'fail']();
+              await tick();
+            }
+          } else {
+            await tick();
+          }
+        }
+        saves.passAll();
+        await Promise.all(settled);
+        await store.close();
+        expect(problems).toEqual([]);
+        // The watcher heard exactly the acknowledged writes, and the files hold their state.
+        expect([...published].sort()).toEqual([...acknowledged].sort());
+        const reopened = await openStore({ file: join(dir, `run-${run - 1}`, 'kubelab-data.json') });
+        const stored = (await reopened.list('configmaps')).items.map((o) => [o.metadata.name!, o.metadata.resourceVersion!] as const);
+        expect(equalMaps(new Map(stored), states.at(-1)!)).toBe(true);
+        await reopened.close();
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
+function equalMaps(a: Map<string, string>, b: Map<string, string>): boolean {
+  return a.size === b.size && [...a].every(([key, value]) => b.get(key) === value);
+}

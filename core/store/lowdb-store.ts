@@ -50,17 +50,27 @@ import { WatchHub } from './watch-hub.ts';
 // the keys it removed, and fsyncs it: its cost follows the writes, not the store's size.
 // A write resolves, and its watch event goes out, only once the save holding it is on disk.
 //
+// Reads never show an unacknowledged write. Each object is kept twice: as the latest
+// write left it (what writes check: AlreadyExists, resourceVersion preconditions,
+// NotFound) and as the last save on disk left it (the durable view). After a save's
+// append, the flusher promotes that save's writes to the durable view one by one, each
+// together with its watch event and its acknowledgement. get() and list() answer from
+// the durable view, so a crash can never take back what a reader saw, and a list's
+// resourceVersion is that of the last durable write: a watch from it sees every later
+// write exactly once. A get() of an object with a write still in flight waits for that
+// write's save (at most two saves) and then answers from the durable view, as etcd's
+// linearizable reads wait for the read index: a read-modify-write (PATCH) then builds
+// on the version it will have to match instead of failing on a Conflict until the save
+// lands. If a save fails, its writes are rejected (500), the store refuses all further
+// writes (503) until restarted, and the durable view, which never held them, is what
+// readers keep seeing: exactly what the files hold (or, if only the final fsync failed,
+// less than the files: the rejected batch's outcome is unknown, never reported as applied).
+//
 // Compaction: once the logs reach half the snapshot's size (or compactAfterBytes), the
 // flusher ends the current log at a save's boundary and, in the background, writes the
-// state of that boundary as a new snapshot (temp file, fsync, rename, fsync of the
-// directory); only then are the logs it holds removed. Saves go on, into the next log.
-//
-// Caveat: reads see a write as soon as it is applied to memory, a few milliseconds
-// before it is durable. If a save fails, those writes are rejected (500) and the store
-// refuses all further writes (503) until restarted; memory may then still show the
-// rejected writes to readers, but a restart reloads the files, which hold exactly
-// the acknowledged writes (or, if only the final fsync failed, the rejected batch
-// too: its outcome is unknown, never falsely reported as applied).
+// durable view right after that save (the state of that boundary) as a new snapshot
+// (temp file, fsync, rename, fsync of the directory); only then are the logs it holds
+// removed. Saves go on, into the next log.
 
 export interface LowdbStoreOptions {
   file: string;
@@ -94,8 +104,12 @@ interface Entry {
   key: string;
   namespace: string;
   name: string;
-  /** Deep-frozen: never changed in place, only replaced. */
-  object: KubeObject;
+  /** As the latest write left it; undefined once a delete is applied. Deep-frozen: never changed in place, only replaced. */
+  object: KubeObject | undefined;
+  /** As the last durable save left it (what reads see); undefined until its create is durable, and once its delete is. */
+  durable: KubeObject | undefined;
+  /** resourceVersion of the latest write applied to this key: durable once the store's durable resourceVersion reaches it. */
+  written: number;
 }
 
 interface PendingWrite {
@@ -111,20 +125,37 @@ const SNAPSHOT_CHUNK_BYTES = 2 ** 20;
 const SNAPSHOT_OBJECTS_PER_TURN = 500;
 const logger = createLogger('store');
 
-/** One resource's objects: a Map for lookups and an array sorted by namespace/name for lists. */
+/**
+ * One resource's objects: a Map for lookups (every key with an object in either view,
+ * or with a write in flight) and an array sorted by namespace/name of the entries in the
+ * durable view, for lists. Writes change `object` only; `promote` changes the durable view.
+ */
 class ResourceTable {
   readonly entries = new Map<string, Entry>();
   readonly sorted: Entry[] = [];
 
-  insert(entry: Entry): void {
-    this.entries.set(entry.key, entry);
-    this.sorted.splice(this.firstAfter(entry.namespace, entry.name, true), 0, entry);
+  /** The entry a write applies to: existing, or new with nothing in either view. */
+  entryFor(namespace: string, name: string): Entry {
+    const key = objectKey(namespace, name);
+    let entry = this.entries.get(key);
+    if (!entry) {
+      entry = { key, namespace, name, object: undefined, durable: undefined, written: 0 };
+      this.entries.set(key, entry);
+    }
+    return entry;
   }
 
-  remove(entry: Entry): void {
-    this.entries.delete(entry.key);
-    const index = this.firstAfter(entry.namespace, entry.name, true);
-    if (this.sorted[index] === entry) this.sorted.splice(index, 1);
+  /** A durable save left `object` (undefined: removed) at this key; `durableVersion` is the store's after it. */
+  promote(namespace: string, name: string, object: KubeObject | undefined, durableVersion: number): void {
+    const entry = this.entryFor(namespace, name);
+    if (object && !entry.durable) this.sorted.splice(this.firstAfter(namespace, name, true), 0, entry);
+    if (!object && entry.durable) {
+      const index = this.firstAfter(namespace, name, true);
+      if (this.sorted[index] === entry) this.sorted.splice(index, 1);
+    }
+    entry.durable = object;
+    // Gone from both views with no write in flight: forget the key.
+    if (!entry.object && !object && entry.written <= durableVersion) this.entries.delete(entry.key);
   }
 
   /** Index of the first entry at or after (inclusive) / strictly after (namespace, name). */
@@ -141,7 +172,7 @@ class ResourceTable {
   }
 }
 
-function compareKeys(entry: Entry, namespace: string, name: string): number {
+function compareKeys(entry: { namespace: string; name: string }, namespace: string, name: string): number {
   if (entry.namespace !== namespace) return entry.namespace < namespace ? -1 : 1;
   if (entry.name !== name) return entry.name < name ? -1 : 1;
   return 0;
@@ -155,6 +186,9 @@ export class LowdbStore implements Store {
   private readonly tables = new Map<string, ResourceTable>();
   private hub: WatchHub;
   private resourceVersion = 0; // last handed out (in memory, maybe not yet durable)
+  private durableVersion = 0; // of the last write promoted to the durable view
+  /** Resolves after the next save is promoted (or fails); get() waits on it for a write in flight. */
+  private nextSave: { promise: Promise<void>; resolve: () => void } | undefined;
   private state: 'new' | 'open' | 'closed' = 'new';
   private failureMessage: string | undefined;
   private queue: PendingWrite[] = [];
@@ -243,22 +277,27 @@ export class LowdbStore implements Store {
 
   stats(): StoreStats {
     let objects = 0;
-    for (const table of this.tables.values()) objects += table.entries.size;
+    for (const table of this.tables.values()) objects += table.sorted.length;
     return { ...this.counters, objects };
   }
 
   currentResourceVersion(): string {
-    return String(this.hub.currentResourceVersion());
+    return String(this.durableVersion);
   }
 
+  /** From the durable view; when a write to this object is in flight, once its save is done. */
   async get(resource: string, namespace: string, name: string): Promise<KubeObject | undefined> {
-    const entry = this.tables.get(resource)?.entries.get(objectKey(namespace, name));
-    return entry ? cloneJson(entry.object) : undefined;
+    const key = objectKey(namespace, name);
+    const written = this.tables.get(resource)?.entries.get(key)?.written ?? 0;
+    await this.durable(written);
+    const durable = this.tables.get(resource)?.entries.get(key)?.durable;
+    return durable ? cloneJson(durable) : undefined;
   }
 
+  /** From the durable view: only acknowledged writes, as of the last durable resourceVersion. */
   async list(resource: string, options: ListOptions = {}): Promise<ListResult> {
     const table = this.tables.get(resource);
-    let listResourceVersion = this.resourceVersion;
+    let listResourceVersion = this.durableVersion;
     let begin = 0;
     let end = table?.sorted.length ?? 0;
 
@@ -279,8 +318,8 @@ export class LowdbStore implements Store {
 
     const { filter } = options;
     for (let index = begin; index < end; index++) {
-      const entry = table.sorted[index];
-      if (filter && !filter(entry.object)) continue;
+      const object = table.sorted[index].durable!;
+      if (filter && !filter(object)) continue;
       if (items.length === limit) {
         // One more match exists: hand out a token to continue after the last item.
         const last = items[items.length - 1].metadata;
@@ -293,7 +332,7 @@ export class LowdbStore implements Store {
         if (!filter) result.remainingItemCount = end - index;
         break;
       }
-      items.push(cloneJson(entry.object));
+      items.push(cloneJson(object));
     }
     return result;
   }
@@ -302,31 +341,24 @@ export class LowdbStore implements Store {
     this.assertWritable();
     const { namespace, name } = identify(obj);
     const table = this.tableFor(resource);
-    const key = objectKey(namespace, name);
-    if (table.entries.has(key)) throw alreadyExists(resourceRef(resource), name);
+    if (table.entries.get(objectKey(namespace, name))?.object) throw alreadyExists(resourceRef(resource), name);
     const object = this.freezeWithNextVersion(obj);
-    table.insert({ key, namespace, name, object });
-    return this.commit({ type: 'ADDED', resource, object });
+    return this.commit(table.entryFor(namespace, name), { type: 'ADDED', resource, object });
   }
 
   async update(resource: string, obj: KubeObject): Promise<KubeObject> {
     this.assertWritable();
     const { namespace, name } = identify(obj);
-    const table = this.tables.get(resource);
-    const entry = table?.entries.get(objectKey(namespace, name));
-    if (!table || !entry) throw notFound(resourceRef(resource), name);
+    const entry = this.tables.get(resource)?.entries.get(objectKey(namespace, name));
+    if (!entry?.object) throw notFound(resourceRef(resource), name);
     const expected = obj.metadata.resourceVersion;
     if (expected && expected !== entry.object.metadata.resourceVersion) {
       throw staleResourceVersion(resourceRef(resource), name);
     }
 
     const object = this.freezeWithNextVersion(obj);
-    if (shouldRemoveOnUpdate(entry.object, object)) {
-      table.remove(entry);
-      return this.commit({ type: 'DELETED', resource, object });
-    }
-    entry.object = object;
-    return this.commit({ type: 'MODIFIED', resource, object });
+    const type = shouldRemoveOnUpdate(entry.object, object) ? 'DELETED' : 'MODIFIED';
+    return this.commit(entry, { type, resource, object });
   }
 
   async delete(
@@ -337,26 +369,28 @@ export class LowdbStore implements Store {
   ): Promise<{ object: KubeObject; removed: boolean }> {
     this.assertWritable();
     const ref = resourceRef(resource);
-    const table = this.tables.get(resource);
-    const entry = table?.entries.get(objectKey(namespace, name));
-    if (!table || !entry) throw notFound(ref, name);
-    const current = entry.object;
+    const entry = this.tables.get(resource)?.entries.get(objectKey(namespace, name));
+    const current = entry?.object;
+    if (!entry || !current) throw notFound(ref, name);
     checkPreconditions(ref, name, current, options);
 
     const marking = deletionMarking(current, options.gracePeriodSeconds ?? 0, this.now());
     if (marking === 'remove') {
-      table.remove(entry);
       const object = this.freezeWithNextVersion(current);
-      return { object: await this.commit({ type: 'DELETED', resource, object }), removed: true };
+      return { object: await this.commit(entry, { type: 'DELETED', resource, object }), removed: true };
     }
-    if (marking === 'unchanged') return { object: cloneJson(current), removed: false };
+    if (marking === 'unchanged') {
+      // Nothing is written; the answer must still not show a write that is not durable yet.
+      await this.durable(entry.written);
+      this.assertWritable(); // saving `current` may have failed meanwhile
+      return { object: cloneJson(current), removed: false };
+    }
 
     const marked = cloneJson(current);
     marked.metadata.deletionTimestamp = marking.deletionTimestamp;
     marked.metadata.deletionGracePeriodSeconds = marking.deletionGracePeriodSeconds;
     const object = this.freezeWithNextVersion(marked);
-    entry.object = object;
-    return { object: await this.commit({ type: 'MODIFIED', resource, object }), removed: false };
+    return { object: await this.commit(entry, { type: 'MODIFIED', resource, object }), removed: false };
   }
 
   watch(resource: string, options: WatchOptions, onEvent: (event: WatchEvent) => void): Watch {
@@ -395,8 +429,10 @@ export class LowdbStore implements Store {
     return deepFreeze(copy);
   }
 
-  /** Resolves with a caller-owned copy once the write is durable. */
-  private commit(event: WatchEvent): Promise<KubeObject> {
+  /** Applies the write to `entry` (latest view) and resolves with a caller-owned copy once it is durable. */
+  private commit(entry: Entry, event: WatchEvent): Promise<KubeObject> {
+    entry.object = event.type === 'DELETED' ? undefined : event.object;
+    entry.written = Number(event.object.metadata.resourceVersion);
     return new Promise<KubeObject>((resolve, reject) => {
       this.queue.push({ event, resolve, reject });
       this.flusher ??= this.runFlusher();
@@ -410,9 +446,6 @@ export class LowdbStore implements Store {
       const batch = this.queue;
       this.queue = [];
       const log = this.log!;
-      // Memory holds every write in the batch and no later one: the state a snapshot
-      // taken now holds is the one at the end of this save.
-      const compact = this.compaction === undefined && log.bytes() >= this.compactAt ? this.snapshot() : undefined;
       try {
         await log.append(loggedSave(batch, this.resourceVersion));
       } catch (error) {
@@ -421,13 +454,42 @@ export class LowdbStore implements Store {
       }
       this.counters.flushes++;
       this.counters.writes += batch.length;
+      // Write by write: a watcher (or a reader it calls) sees the durable view and the
+      // durable resourceVersion of the event it is handed, never a later one.
       for (const write of batch) {
+        const { type, resource, object } = write.event;
+        this.durableVersion = Number(object.metadata.resourceVersion);
+        const { namespace, name } = identify(object);
+        this.tables.get(resource)!.promote(namespace, name, type === 'DELETED' ? undefined : object, this.durableVersion);
         this.hub.publish(write.event);
-        write.resolve(cloneJson(write.event.object));
+        write.resolve(cloneJson(object));
       }
-      if (compact) this.compaction = this.compact(compact, await log.seal());
+      this.wakeReaders();
+      // The durable view now is the state at the end of this save, whatever was applied since.
+      if (this.compaction === undefined && log.bytes() >= this.compactAt) {
+        const document = this.snapshot();
+        this.compaction = this.compact(document, await log.seal());
+      }
     }
     this.flusher = undefined;
+  }
+
+  /** Resolves once the write with this resourceVersion is durable, or saving failed (it never will be). */
+  private async durable(resourceVersion: number): Promise<void> {
+    while (resourceVersion > this.durableVersion && this.failureMessage === undefined) {
+      if (!this.nextSave) {
+        let resolve!: () => void;
+        const promise = new Promise<void>((done) => (resolve = done));
+        this.nextSave = { promise, resolve };
+      }
+      await this.nextSave.promise;
+    }
+  }
+
+  private wakeReaders(): void {
+    const waiting = this.nextSave;
+    this.nextSave = undefined;
+    waiting?.resolve();
   }
 
   /** Writes `document` as the snapshot, then removes the logs up to `sealed`, which it holds. */
@@ -458,20 +520,22 @@ export class LowdbStore implements Store {
     const rejected = internalError(`saving the data file ${this.file} failed, so this write was not acknowledged: ${reason}`);
     for (const write of [...batch, ...this.queue]) write.reject(rejected);
     this.queue = [];
+    this.wakeReaders();
   }
 
   // --- the document ----------------------------------------------------------------
 
+  /** The durable view as a document. */
   private snapshot(): KubelabData {
     const resources: KubelabData['resources'] = {};
     for (const resource of [...this.tables.keys()].sort()) {
       const table = this.tables.get(resource)!;
       if (table.sorted.length === 0) continue;
       const objects: Record<string, KubeObject> = {};
-      for (const entry of table.sorted) objects[entry.key] = entry.object;
+      for (const entry of table.sorted) objects[entry.key] = entry.durable!;
       resources[resource] = objects;
     }
-    return { kind: DOCUMENT_KIND, version: DOCUMENT_VERSION, resourceVersion: this.resourceVersion, resources };
+    return { kind: DOCUMENT_KIND, version: DOCUMENT_VERSION, resourceVersion: this.durableVersion, resources };
   }
 
   private load(document: KubelabData): void {
@@ -484,7 +548,8 @@ export class LowdbStore implements Store {
         }
         const namespace = object.metadata.namespace ?? '';
         highest = Math.max(highest, Number(object.metadata.resourceVersion) || 0);
-        entries.push({ key: objectKey(namespace, object.metadata.name), namespace, name: object.metadata.name, object: deepFreeze(object) });
+        deepFreeze(object);
+        entries.push({ key: objectKey(namespace, object.metadata.name), namespace, name: object.metadata.name, object, durable: object, written: 0 });
       }
       const table = this.tableFor(resource);
       entries.sort((a, b) => compareKeys(a, b.namespace, b.name));
@@ -492,6 +557,7 @@ export class LowdbStore implements Store {
       for (const entry of entries) table.entries.set(entry.key, entry);
     }
     this.resourceVersion = highest;
+    this.durableVersion = highest;
   }
 }
 

@@ -31,7 +31,7 @@ export interface ListOptions {
 export interface ListResult {
   /** Sorted by namespace, then name. */
   items: KubeObject[];
-  /** The store's resourceVersion when the list was taken: watch from here to see every later change. */
+  /** The last durable resourceVersion when the list was taken: watch from here to see every later change, once. */
   resourceVersion: string;
   continue?: string;
   remainingItemCount?: number;
@@ -70,6 +70,7 @@ export interface Store {
   open(): Promise<void>;
   close(): Promise<void>;
 
+  /** Reads show acknowledged (durable) writes only, never one a crash could still lose. */
   get(resource: string, namespace: string, name: string): Promise<KubeObject | undefined>;
   list(resource: string, options?: ListOptions): Promise<ListResult>;
 
