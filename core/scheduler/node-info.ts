@@ -2,9 +2,10 @@ import type { Container, Node, Pod } from 'kubernetes-types/core/v1.js';
 import { toBytes, toMillicores } from '../api/quantity.ts';
 
 // What the scheduler knows about one node: the Node, the pods assigned to it (bound or
-// assumed) and the sums the plugins compare against allocatable. Built fresh from the
-// informer caches for each attempt; every helper here is pure and never mutates (parsed
-// quantities are cached per object, which is why the objects must not be changed in place).
+// assumed) and the sums the plugins compare against allocatable. The scheduler cache
+// (scheduler-cache.ts) rebuilds a node's NodeInfo when an event changes it; every helper
+// here is pure and never mutates (parsed quantities are cached per object, which is why
+// the objects must not be changed in place).
 
 export interface Resources {
   milliCpu: number;
@@ -68,8 +69,8 @@ function isSidecar(container: Container): boolean {
  */
 export function podRequests(pod: Pod, options: { nonMissing?: boolean } = {}): Resources {
   const nonMissing = options.nonMissing ?? false;
-  // Snapshots are rebuilt for every attempt from the same cached objects: parse each
-  // pod's quantities once, not once per attempt (the parse dominated a burst's CPU).
+  // A node's NodeInfo is rebuilt from the same cached pod objects whenever the node
+  // changes: parse each pod's quantities once, not once per rebuild.
   let cached = requestsCache.get(pod);
   if (!cached) requestsCache.set(pod, (cached = {}));
   const key = nonMissing ? 'nonMissing' : 'plain';
@@ -137,18 +138,31 @@ function allocatableOf(node: Node): NodeInfo['allocatable'] {
   return parsed;
 }
 
+/** The node with these pods on it, summed in one pass (no intermediate NodeInfo per pod). */
 export function newNodeInfo(node: Node, pods: readonly Pod[] = []): NodeInfo {
-  let info: NodeInfo = {
+  let milliCpu = 0;
+  let memory = 0;
+  let nonZeroMilliCpu = 0;
+  let nonZeroMemory = 0;
+  const usedPorts: HostPort[] = [];
+  for (const pod of pods) {
+    const requested = podRequests(pod);
+    const nonZero = podRequests(pod, { nonMissing: true });
+    milliCpu += requested.milliCpu;
+    memory += requested.memory;
+    nonZeroMilliCpu += nonZero.milliCpu;
+    nonZeroMemory += nonZero.memory;
+    for (const port of hostPortsOf(pod)) usedPorts.push(port);
+  }
+  return {
     name: node.metadata?.name ?? '',
     node,
-    pods: [],
+    pods: [...pods],
     allocatable: allocatableOf(node),
-    requested: ZERO,
-    nonZeroRequested: ZERO,
-    usedPorts: [],
+    requested: { milliCpu, memory },
+    nonZeroRequested: { milliCpu: nonZeroMilliCpu, memory: nonZeroMemory },
+    usedPorts,
   };
-  for (const pod of pods) info = withPod(info, pod);
-  return info;
 }
 
 /** The node info with one more pod on it (an assumed placement). */

@@ -10,8 +10,9 @@ import type { RestClient } from '../client/rest-client.ts';
 import type { Logger } from '../log/logger.ts';
 import { EXPLANATION_ANNOTATION, explanationAnnotationValue, rfc3339, sameOutcome } from './explanation.ts';
 import type { Profile } from './framework.ts';
-import { buildNodeInfos, isTerminal, type NodeInfo } from './node-info.ts';
+import { isTerminal } from './node-info.ts';
 import { buildProfile } from './registry.ts';
+import { podKey, SchedulerCache } from './scheduler-cache.ts';
 import { scheduleOne, type ScheduleExplanation } from './schedule-one.ts';
 import {
   DEFAULT_SCHEDULER_CONFIG,
@@ -26,7 +27,7 @@ import { SchedulingQueue, type QueuedPodInfo } from './scheduling-queue.ts';
 import type { StorageLookup } from './plugins/volume-binding.ts';
 
 // The scheduler: watches pods without a node, picks a node for each (scheduleOne over a
-// snapshot of the informer caches plus the pods it has assumed), and binds through
+// snapshot of its cache: nodes, bound pods and the pods it has assumed), and binds through
 // pods/NAME/binding. It runs on its own, not inside the controller-manager; the host
 // runs it under leader election and aborts `run`'s signal when leadership is lost.
 //
@@ -63,15 +64,6 @@ export interface SchedulerOptions {
   /** [0, 1) source to break score ties at random, as kube-scheduler does; default Math.random. */
   random?: () => number;
   now?: () => Date;
-}
-
-interface AssumedPod {
-  pod: Pod;
-  uid: string;
-}
-
-function keyOfPod(pod: Pod): string {
-  return `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
 }
 
 function splitKey(key: string): [string, string] {
@@ -113,7 +105,7 @@ export class Scheduler {
   private profile: Profile;
   private appliedConfigVersion: string | undefined;
   private queue: SchedulingQueue | undefined;
-  private readonly assumed = new Map<string, AssumedPod>();
+  private cache = new SchedulerCache();
   /** Last explanation written per pod uid: the lister may not show our own write yet. */
   private readonly lastExplanation = new Map<string, string>();
   /** Writes about one pod run one after another. */
@@ -156,7 +148,7 @@ export class Scheduler {
       flushIntervalMs: this.settings.unschedulableFlushIntervalSeconds * 1000,
     });
     this.queue = queue;
-    this.assumed.clear();
+    this.cache = new SchedulerCache();
     const onAbort = (): void => queue.close();
     signal.addEventListener('abort', onAbort, { once: true });
     const removeHandlers = this.registerHandlers(queue);
@@ -222,10 +214,15 @@ export class Scheduler {
         onDelete: (obj) => this.onPodDelete(queue, obj as Pod),
       }),
       this.nodes.addEventHandler({
-        onAdd: () => queue.moveAllToActiveOrBackoff(),
+        onAdd: (obj) => {
+          this.cache.setNode(obj as Node);
+          queue.moveAllToActiveOrBackoff();
+        },
         onUpdate: (oldObj, newObj) => {
+          this.cache.setNode(newObj as Node);
           if (nodeChangeMayHelp(oldObj as Node, newObj as Node)) queue.moveAllToActiveOrBackoff();
         },
+        onDelete: (obj) => this.cache.removeNode(obj.metadata.name ?? ''),
       }),
       ...storageInformers.map((informer) => informer.addEventHandler({ onAdd: () => queue.moveAllToActiveOrBackoff(), onUpdate: () => queue.moveAllToActiveOrBackoff() })),
       this.configMaps.addEventHandler({
@@ -246,17 +243,15 @@ export class Scheduler {
   }
 
   private onPodAdd(queue: SchedulingQueue, pod: Pod): void {
-    if (pod.spec?.nodeName) this.assumed.delete(keyOfPod(pod));
-    else if (this.isOurs(pod)) queue.add(keyOfPod(pod), priorityOf(pod));
+    this.cache.setPod(pod);
+    if (this.isOurs(pod)) queue.add(podKey(pod), priorityOf(pod));
   }
 
   private onPodUpdate(queue: SchedulingQueue, oldPod: Pod, newPod: Pod): void {
-    const key = keyOfPod(newPod);
+    const key = podKey(newPod);
+    this.cache.setPod(newPod);
     if (newPod.spec?.nodeName) {
-      if (!oldPod.spec?.nodeName) {
-        queue.delete(key);
-        this.assumed.delete(key);
-      }
+      if (!oldPod.spec?.nodeName) queue.delete(key);
       // A pod that finished frees its node.
       if (!isTerminal(oldPod) && isTerminal(newPod)) queue.moveAllToActiveOrBackoff();
       return;
@@ -272,9 +267,10 @@ export class Scheduler {
   }
 
   private onPodDelete(queue: SchedulingQueue, pod: Pod): void {
-    const key = keyOfPod(pod);
+    const key = podKey(pod);
     queue.delete(key);
-    const wasAssumed = this.assumed.delete(key);
+    const wasAssumed = this.cache.isAssumed(key);
+    this.cache.removePod(pod);
     if (pod.metadata?.uid) this.lastExplanation.delete(pod.metadata.uid);
     if (wasAssumed || (pod.spec?.nodeName && !isTerminal(pod))) queue.moveAllToActiveOrBackoff();
   }
@@ -306,31 +302,18 @@ export class Scheduler {
     queue.moveAllToActiveOrBackoff();
   }
 
-  /** Nodes with their bound pods plus the pods we assumed onto them. */
-  private snapshot(): NodeInfo[] {
-    const nodes = this.nodes.lister().list() as Node[];
-    const pods = (this.pods.lister().list() as Pod[]).filter((pod) => pod.spec?.nodeName);
-    const bound = new Set(pods.map(keyOfPod));
-    for (const [key, assumed] of this.assumed) {
-      if (bound.has(key)) this.assumed.delete(key);
-      else pods.push(assumed.pod);
-    }
-    return buildNodeInfos(nodes, pods);
-  }
-
   private attempt(queue: SchedulingQueue, item: QueuedPodInfo): void {
     const [namespace, name] = splitKey(item.key);
     const pod = this.pods.lister().get(namespace, name) as Pod | undefined;
-    if (!pod || !this.isOurs(pod) || this.assumed.has(item.key)) {
+    if (!pod || !this.isOurs(pod) || this.cache.isAssumed(item.key)) {
       queue.done(item.key);
       return;
     }
-    const result = scheduleOne(pod, this.snapshot(), this.profile, { services: this.services.lister().list() as Service[], random: this.random, storage: this.storage });
+    const result = scheduleOne(pod, this.cache.snapshot(), this.profile, { services: this.services.lister().list() as Service[], random: this.random, storage: this.storage });
     const strategy = this.config.scoringStrategy;
     if (result.nodeName) {
       const nodeName = result.nodeName;
-      const assumedPod: Pod = { ...pod, spec: { ...pod.spec!, nodeName } };
-      this.assumed.set(item.key, { pod: assumedPod, uid: pod.metadata?.uid ?? '' });
+      this.cache.assumePod(pod, nodeName);
       queue.done(item.key);
       this.logger.debug('pod assumed', { pod: item.key, node: nodeName });
       this.writeFor(item.key, () => this.bind(queue, pod, nodeName, result.explanation, strategy));
@@ -356,7 +339,7 @@ export class Scheduler {
   }
 
   private async bind(queue: SchedulingQueue, pod: Pod, nodeName: string, explanation: ScheduleExplanation, strategy: SchedulerConfig['scoringStrategy']): Promise<void> {
-    const key = keyOfPod(pod);
+    const key = podKey(pod);
     const namespace = pod.metadata?.namespace ?? '';
     const name = pod.metadata?.name ?? '';
     try {
@@ -368,7 +351,7 @@ export class Scheduler {
         target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
       });
     } catch (error) {
-      this.assumed.delete(key);
+      this.cache.forgetPod(key);
       // The freed room may let other pods fit.
       queue.moveAllToActiveOrBackoff();
       if (isConflict(error) || isNotFound(error)) {
