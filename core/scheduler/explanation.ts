@@ -16,8 +16,8 @@ import type { ScoringStrategy } from './scheduler-config.ts';
 //     "node": "lab-1",                          the chosen node (Scheduled only)
 //     "message": "0/3 nodes are available: ...", Kubernetes' FitError text (Unschedulable only)
 //     "scoringStrategy": "LeastAllocated" | "MostAllocated",
-//     "nodes": [                                the nodes of the snapshot, sorted by name (all of
-//                                               them up to EXPLAINED_NODES_LIMIT; see below)
+//     "nodes": [                                the nodes the filters checked, sorted by name (all
+//                                               of them up to EXPLAINED_NODES_LIMIT; see below)
 //       {
 //         "name": "lab-1",
 //         "filters": [ { "plugin": "NodeUnschedulable", "code": "Success" },
@@ -30,12 +30,15 @@ import type { ScoringStrategy } from './scheduler-config.ts';
 //                                               score = normalized 0..100, weighted = score x weight
 //         "total": 612                          feasible nodes only: sum of score x weight
 //       } ],
-//     "omittedNodes": 4980 }                    nodes left out of "nodes" (absent when none)
+//     "omittedNodes": 480,                      checked nodes left out of "nodes" (absent when none)
+//     "uncheckedNodes": 4500 }                  nodes never checked: filtering stopped once
+//                                               enough fit (numFeasibleNodesToFind; absent when none)
 //
 // A big cluster would not fit: Kubernetes caps a pod's annotations at 256 KiB, and one
 // node's entry is most of a kilobyte, so past EXPLAINED_NODES_LIMIT nodes the list keeps
 // the chosen node, one node per distinct reason for turning a node down, then the
-// best-scored feasible nodes. The message still counts every node.
+// best-scored feasible nodes. The message of an unschedulable pod counts every node: it
+// is written only after every node was checked.
 //
 // Order of writes: for a scheduled pod the annotation is merge-patched first and the
 // binding (pods/NAME/binding, which cannot carry annotations) is posted right after, so
@@ -104,6 +107,7 @@ export function explanationAnnotationValue(explanation: ScheduleExplanation, sco
     scoringStrategy,
     nodes,
     omittedNodes: omittedNodes > 0 ? omittedNodes : undefined,
+    uncheckedNodes: explanation.uncheckedNodes,
   };
   return JSON.stringify(value);
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildNodeInfos, type NodeInfo } from './node-info.ts';
 import { buildProfile } from './registry.ts';
 import { scheduleOne } from './schedule-one.ts';
+import { explanationAnnotationValue } from './explanation.ts';
 import { makeNode, makePod } from './test-fixtures.ts';
 
 const least = buildProfile({ scoringStrategy: 'LeastAllocated' });
@@ -112,5 +113,61 @@ describe('scheduleOne', () => {
 
   it('says so when there are no nodes at all', () => {
     expect(scheduleOne(makePod('p'), [], least).explanation).toEqual({ result: 'Unschedulable', message: 'no nodes available to schedule pods', nodes: [] });
+  });
+
+  describe('in a cluster of more than 100 nodes', () => {
+    const name = (i: number) => `n-${String(i).padStart(3, '0')}`;
+    const nodes = Array.from({ length: 300 }, (_, i) => makeNode(name(i)));
+    // 300 nodes: 50 - 300/125 = 48% -> 144 feasible nodes are enough.
+    const toFind = 144;
+
+    it('stops filtering once enough nodes fit and starts the next cycle where this one stopped', () => {
+      const infos = buildNodeInfos(nodes, []);
+      const first = scheduleOne(makePod('p1'), infos, least);
+      expect(first.explanation.nodes.map((n) => n.name)).toEqual(Array.from({ length: toFind }, (_, i) => name(i)));
+      expect(first.explanation.uncheckedNodes).toBe(300 - toFind);
+      expect(first.nextStartNodeIndex).toBe(toFind);
+      expect(first.explanation.nodes.every((n) => n.total !== undefined)).toBe(true);
+
+      // From 144 on: 144..287 are checked; the next start is 288.
+      const second = scheduleOne(makePod('p2'), infos, least, { startNodeIndex: first.nextStartNodeIndex });
+      expect(second.explanation.nodes.map((n) => n.name)).toEqual(Array.from({ length: toFind }, (_, i) => name(toFind + i)));
+      expect(second.nextStartNodeIndex).toBe(2 * toFind);
+      expect(Number(second.nodeName!.slice(2))).toBeGreaterThanOrEqual(toFind);
+
+      // From 288 on it wraps past the end: 288..299 then 0..131, listed in name order.
+      const third = scheduleOne(makePod('p3'), infos, least, { startNodeIndex: second.nextStartNodeIndex });
+      const expected = [...Array.from({ length: 132 }, (_, i) => name(i)), ...Array.from({ length: 12 }, (_, i) => name(288 + i))];
+      expect(third.explanation.nodes.map((n) => n.name)).toEqual(expected);
+      expect(third.nextStartNodeIndex).toBe(132);
+    });
+
+    it('counts nodes that failed a filter among the checked ones', () => {
+      const infos = buildNodeInfos(nodes, Array.from({ length: 10 }, (_, i) => makePod(`hog${i}`, { cpu: '4', nodeName: name(i) })));
+      const result = scheduleOne(makePod('p', { cpu: '1' }), infos, least);
+      expect(result.explanation.nodes).toHaveLength(toFind + 10);
+      expect(result.nextStartNodeIndex).toBe(toFind + 10);
+      expect(result.explanation.nodes.slice(0, 10).every((n) => n.filters.at(-1)?.code === 'Unschedulable')).toBe(true);
+    });
+
+    it('checks every node when the percentage is 100, and when nothing fits', () => {
+      const infos = buildNodeInfos(nodes, []);
+      expect(scheduleOne(makePod('p'), infos, least, { percentageOfNodesToScore: 100 }).explanation.nodes).toHaveLength(300);
+      const big = scheduleOne(makePod('big', { cpu: '8' }), infos, least, { startNodeIndex: 7 });
+      expect(big.explanation.nodes).toHaveLength(300);
+      expect(big.explanation.uncheckedNodes).toBeUndefined();
+      expect(big.explanation.message).toMatch(/^0\/300 nodes are available: 300 Insufficient cpu\./);
+      expect(big.nextStartNodeIndex).toBe(7);
+    });
+
+    it('writes only checked nodes into the annotation and says how many went unchecked', () => {
+      const result = scheduleOne(makePod('p'), buildNodeInfos(nodes, []), least, { startNodeIndex: 200 });
+      const value = JSON.parse(explanationAnnotationValue(result.explanation, 'LeastAllocated', new Date(0)));
+      expect(value.uncheckedNodes).toBe(300 - toFind);
+      expect(value.omittedNodes).toBe(toFind - value.nodes.length);
+      const checked = new Set(result.explanation.nodes.map((n) => n.name));
+      expect(value.nodes.every((n: { name: string }) => checked.has(n.name))).toBe(true);
+      expect(checked.has(name(199))).toBe(false);
+    });
   });
 });

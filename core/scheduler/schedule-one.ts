@@ -1,13 +1,15 @@
 import type { Pod, Service } from 'kubernetes-types/core/v1.js';
 import { CycleState, isSuccess, MAX_NODE_SCORE, type NodeScore, type Profile, type Status } from './framework.ts';
 import { fitErrorMessage } from './failure-message.ts';
+import { numFeasibleNodesToFind } from './feasible-nodes-to-find.ts';
 import { compareNames, type NodeInfo } from './node-info.ts';
 import type { StorageLookup } from './plugins/volume-binding.ts';
 
 // One scheduling decision, pure (Nomad's and Kubernetes' schedulePod): fit (run the
-// filters on every node, stopping at a node's first failure), rank (weighted sum of
-// normalized scores over the feasible nodes), select (highest total; ties by name, or
-// at random when a random source is given). No I/O: the caller supplies the snapshot.
+// filters node after node from the start index, stopping at a node's first failure and
+// once numFeasibleNodesToFind nodes fit), rank (weighted sum of normalized scores over
+// the feasible nodes), select (highest total; ties by name, or at random when a random
+// source is given). No I/O: the caller supplies the snapshot and keeps the start index.
 
 export interface FilterExplanation {
   plugin: string;
@@ -38,12 +40,17 @@ export interface ScheduleExplanation {
   node?: string;
   /** Kubernetes' FitError message when unschedulable. */
   message?: string;
+  /** The nodes the filters checked, in name order. */
   nodes: NodeExplanation[];
+  /** Nodes not checked because enough feasible ones were found first; absent when none. */
+  uncheckedNodes?: number;
 }
 
 export interface ScheduleResult {
   nodeName?: string;
   explanation: ScheduleExplanation;
+  /** Where the next cycle starts checking nodes (Kubernetes' nextStartNodeIndex). */
+  nextStartNodeIndex: number;
 }
 
 export interface ScheduleOptions {
@@ -53,6 +60,10 @@ export interface ScheduleOptions {
   random?: () => number;
   /** Claims, volumes and classes (VolumeBinding); without it pods with claims are not checked. */
   storage?: StorageLookup;
+  /** 0 or absent: adaptive (see numFeasibleNodesToFind). */
+  percentageOfNodesToScore?: number;
+  /** The node (index into the name-sorted nodes) checked first; the last result's nextStartNodeIndex. */
+  startNodeIndex?: number;
 }
 
 function runFilters(profile: Profile, state: CycleState, pod: Pod, nodeInfo: NodeInfo): { filters: FilterExplanation[]; failed?: Status } {
@@ -96,32 +107,51 @@ function selectHost(candidates: readonly { name: string; total: number }[], rand
   return tied[Math.min(tied.length - 1, Math.floor(random() * tied.length))];
 }
 
+function sortedByName(nodeInfos: readonly NodeInfo[]): readonly NodeInfo[] {
+  for (let i = 1; i < nodeInfos.length; i++) {
+    if (compareNames(nodeInfos[i - 1].name, nodeInfos[i].name) > 0) return [...nodeInfos].sort((a, b) => compareNames(a.name, b.name));
+  }
+  return nodeInfos;
+}
+
 export function scheduleOne(pod: Pod, nodeInfos: readonly NodeInfo[], profile: Profile, options: ScheduleOptions = {}): ScheduleResult {
   const state = new CycleState(options.services ?? [], nodeInfos, options.storage);
-  const ordered = [...nodeInfos].sort((a, b) => compareNames(a.name, b.name));
-  const explanations = new Map<string, NodeExplanation>();
+  const ordered = sortedByName(nodeInfos);
+  const numAllNodes = ordered.length;
+  const toFind = numFeasibleNodesToFind(options.percentageOfNodesToScore, numAllNodes);
+  const start = numAllNodes > 0 ? (options.startNodeIndex ?? 0) % numAllNodes : 0;
+  const explanations: NodeExplanation[] = [];
   const feasible: NodeInfo[] = [];
   const failures: Status[] = [];
-  for (const nodeInfo of ordered) {
+  let checked = 0;
+  while (checked < numAllNodes && feasible.length < toFind) {
+    const nodeInfo = ordered[(start + checked) % numAllNodes];
+    checked++;
     const { filters, failed } = runFilters(profile, state, pod, nodeInfo);
-    explanations.set(nodeInfo.name, { name: nodeInfo.name, filters });
+    explanations.push({ name: nodeInfo.name, filters });
     if (failed) failures.push(failed);
     else feasible.push(nodeInfo);
   }
-  const nodes = () => ordered.map((n) => explanations.get(n.name)!);
+  const nextStartNodeIndex = numAllNodes > 0 ? (start + checked) % numAllNodes : 0;
+  // Checked from `start` on, wrapping past the end: the wrapped part comes first by name.
+  const wrapped = Math.max(0, start + checked - numAllNodes);
+  const nodes = [...explanations.slice(checked - wrapped), ...explanations.slice(0, checked - wrapped)];
+  const uncheckedNodes = numAllNodes - checked > 0 ? { uncheckedNodes: numAllNodes - checked } : {};
 
   if (feasible.length === 0) {
-    const message = fitErrorMessage(pod, nodeInfos.length, failures);
-    return { explanation: { result: 'Unschedulable', message, nodes: nodes() } };
+    // Only reached once every node was checked: the message counts them all.
+    const message = fitErrorMessage(pod, numAllNodes, failures);
+    return { explanation: { result: 'Unschedulable', message, nodes }, nextStartNodeIndex };
   }
   // Kubernetes skips scoring a lone feasible node; we score it anyway so the explanation shows why.
   const scores = rank(profile, state, pod, feasible);
+  const byName = new Map(explanations.map((entry) => [entry.name, entry]));
   const candidates = feasible.map((nodeInfo) => {
-    const entry = explanations.get(nodeInfo.name)!;
+    const entry = byName.get(nodeInfo.name)!;
     entry.scores = scores.get(nodeInfo.name) ?? [];
     entry.total = entry.scores.reduce((sum, s) => sum + s.score * s.weight, 0);
     return { name: nodeInfo.name, total: entry.total };
   });
   const nodeName = selectHost(candidates, options.random);
-  return { nodeName, explanation: { result: 'Scheduled', node: nodeName, nodes: nodes() } };
+  return { nodeName, explanation: { result: 'Scheduled', node: nodeName, nodes, ...uncheckedNodes }, nextStartNodeIndex };
 }

@@ -3,9 +3,11 @@ import { parse } from 'yaml';
 // The scheduler's configuration, read live from the ConfigMap kube-system/kubelab-scheduler
 // (key config.yaml). Two spellings are accepted:
 //   scoringStrategy: MostAllocated
+//   percentageOfNodesToScore: 30
 // or the KubeSchedulerConfiguration shape kube-scheduler reads:
 //   apiVersion: kubescheduler.config.k8s.io/v1
 //   kind: KubeSchedulerConfiguration
+//   percentageOfNodesToScore: 30              (also per profile, which wins)
 //   profiles:
 //   - pluginConfig:
 //     - name: NodeResourcesFit
@@ -16,6 +18,11 @@ export const SCORING_STRATEGIES: readonly ScoringStrategy[] = ['LeastAllocated',
 
 export interface SchedulerConfig {
   scoringStrategy: ScoringStrategy;
+  /**
+   * Filtering stops once this percentage of the nodes fit (feasible-nodes-to-find.ts);
+   * 0 or absent is Kubernetes' adaptive default, 100 checks every node.
+   */
+  percentageOfNodesToScore?: number;
 }
 
 export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = { scoringStrategy: 'LeastAllocated' };
@@ -31,7 +38,7 @@ export class SchedulerConfigError extends Error {
   }
 }
 
-const TOP_LEVEL_FIELDS = ['apiVersion', 'kind', 'scoringStrategy', 'profiles'];
+const TOP_LEVEL_FIELDS = ['apiVersion', 'kind', 'scoringStrategy', 'percentageOfNodesToScore', 'profiles'];
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -48,9 +55,26 @@ function strategyFrom(value: unknown, field: string): ScoringStrategy {
   return type as ScoringStrategy;
 }
 
+function percentageFrom(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 100) {
+    throw new SchedulerConfigError(`${SCHEDULER_CONFIGMAP_KEY}: ${field}: Invalid value: ${JSON.stringify(value)}: not in valid range [0-100]`);
+  }
+  return value;
+}
+
+/** profiles[*].percentageOfNodesToScore, if any. */
+function percentageFromProfiles(profiles: unknown[]): number | undefined {
+  let found: number | undefined;
+  profiles.forEach((profile, p) => {
+    if (isObject(profile) && profile.percentageOfNodesToScore !== undefined) {
+      found = percentageFrom(profile.percentageOfNodesToScore, `profiles[${p}].percentageOfNodesToScore`);
+    }
+  });
+  return found;
+}
+
 /** The strategy named in profiles[*].pluginConfig[name=NodeResourcesFit].args.scoringStrategy, if any. */
-function strategyFromProfiles(profiles: unknown): ScoringStrategy | undefined {
-  if (!Array.isArray(profiles)) throw new SchedulerConfigError(`${SCHEDULER_CONFIGMAP_KEY}: profiles: must be a list`);
+function strategyFromProfiles(profiles: unknown[]): ScoringStrategy | undefined {
   let found: ScoringStrategy | undefined;
   profiles.forEach((profile, p) => {
     const pluginConfig = isObject(profile) ? profile.pluginConfig : undefined;
@@ -78,8 +102,11 @@ export function parseSchedulerConfig(text: string): SchedulerConfig {
   if (unknown.length > 0) {
     throw new SchedulerConfigError(`${SCHEDULER_CONFIGMAP_KEY}: unknown field(s) ${unknown.map((k) => `"${k}"`).join(', ')}; known fields: ${TOP_LEVEL_FIELDS.join(', ')}`);
   }
-  let scoringStrategy = DEFAULT_SCHEDULER_CONFIG.scoringStrategy;
-  if (document.profiles !== undefined) scoringStrategy = strategyFromProfiles(document.profiles) ?? scoringStrategy;
+  if (document.profiles !== undefined && !Array.isArray(document.profiles)) throw new SchedulerConfigError(`${SCHEDULER_CONFIGMAP_KEY}: profiles: must be a list`);
+  const profiles = (document.profiles ?? []) as unknown[];
+  let scoringStrategy = strategyFromProfiles(profiles) ?? DEFAULT_SCHEDULER_CONFIG.scoringStrategy;
   if (document.scoringStrategy !== undefined) scoringStrategy = strategyFrom(document.scoringStrategy, 'scoringStrategy');
-  return { scoringStrategy };
+  const global = document.percentageOfNodesToScore === undefined ? undefined : percentageFrom(document.percentageOfNodesToScore, 'percentageOfNodesToScore');
+  const percentageOfNodesToScore = percentageFromProfiles(profiles) ?? global;
+  return { scoringStrategy, ...(percentageOfNodesToScore !== undefined ? { percentageOfNodesToScore } : {}) };
 }

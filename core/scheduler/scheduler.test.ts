@@ -135,6 +135,21 @@ describe('Scheduler', { timeout: 15_000 }, () => {
     expect(actions).toContain(`assigned pod default/web-0 to node ${placements[0]}`);
   });
 
+  it('starts each cycle at the node where the last one stopped checking (nextStartNodeIndex)', async () => {
+    // 200 nodes: a cycle stops after 100 feasible ones, so the second pod is tried on the other 100.
+    const name = (i: number) => `n-${String(i).padStart(3, '0')}`;
+    await Promise.all(Array.from({ length: 200 }, (_, i) => createNode(name(i), { cpu: '2', memory: '4Gi' })));
+    await createPod(makePod('first', { cpu: '100m' }));
+    await createPod(makePod('second', { cpu: '100m' }));
+    startScheduler();
+    expect(await boundNode('first')).toBe(name(0));
+    expect(await boundNode('second')).toBe(name(100));
+    const explanation = readExplanation(await getPod('second'))!;
+    expect(explanation.uncheckedNodes).toBe(100);
+    expect(explanation.omittedNodes).toBe(100 - explanation.nodes.length);
+    expect(explanation.nodes.every((n) => n.name >= name(100))).toBe(true);
+  });
+
   it('lets timers and I/O run during a long burst of attempts (the leader Lease must keep being renewed)', async () => {
     for (const name of ['a', 'b', 'c']) await createNode(name, { cpu: '2', memory: '4Gi' });
     for (let i = 0; i < 6; i++) await createPod(makePod(`burst-${i}`, { cpu: '10m' }));

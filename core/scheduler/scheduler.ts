@@ -106,6 +106,8 @@ export class Scheduler {
   private appliedConfigVersion: string | undefined;
   private queue: SchedulingQueue | undefined;
   private cache = new SchedulerCache();
+  /** Where the next cycle starts checking nodes, so that load spreads over all of them. */
+  private nextStartNodeIndex = 0;
   /** Last explanation written per pod uid: the lister may not show our own write yet. */
   private readonly lastExplanation = new Map<string, string>();
   /** Writes about one pod run one after another. */
@@ -297,7 +299,7 @@ export class Scheduler {
     if (sameJson(config, this.config)) return;
     this.config = { ...config };
     this.profile = buildProfile(this.config);
-    this.logger.info('scheduler configuration changed', { scoringStrategy: config.scoringStrategy, why });
+    this.logger.info('scheduler configuration changed', { scoringStrategy: config.scoringStrategy, percentageOfNodesToScore: config.percentageOfNodesToScore, why });
     this.reportAction(`scheduler scoring strategy is now ${config.scoringStrategy}`);
     queue.moveAllToActiveOrBackoff();
   }
@@ -309,7 +311,14 @@ export class Scheduler {
       queue.done(item.key);
       return;
     }
-    const result = scheduleOne(pod, this.cache.snapshot(), this.profile, { services: this.services.lister().list() as Service[], random: this.random, storage: this.storage });
+    const result = scheduleOne(pod, this.cache.snapshot(), this.profile, {
+      services: this.services.lister().list() as Service[],
+      random: this.random,
+      storage: this.storage,
+      percentageOfNodesToScore: this.config.percentageOfNodesToScore,
+      startNodeIndex: this.nextStartNodeIndex,
+    });
+    this.nextStartNodeIndex = result.nextStartNodeIndex;
     const strategy = this.config.scoringStrategy;
     if (result.nodeName) {
       const nodeName = result.nodeName;
