@@ -46,6 +46,14 @@ describe('explanation annotation', () => {
       expect(listed.map((n) => n.name)).toEqual([name(5), name(99), name(199), name(3000), name(3001)]);
     });
 
+    it('tells a node that failed after passing other filters from a feasible one', () => {
+      const passed = { plugin: 'NodeUnschedulable', code: 'Success' as const };
+      const failedLate = (n: string): NodeExplanation => ({ name: n, filters: [passed, { plugin: 'NodePorts', code: 'Unschedulable', reasons: ['ports'] }] });
+      const nodes = [...Array.from({ length: 30 }, (_, i) => fits(name(i), 1)), failedLate(name(30)), failedLate(name(31))];
+      // The failure is listed (one per distinct reason), not counted as a feasible node.
+      expect(explainedNodes(nodes, name(0), 3).map((n) => n.name)).toEqual([name(0), name(1), name(30)]);
+    });
+
     it('stays far below the 256 KiB annotation limit and says how many nodes it left out', () => {
       const nodes = Array.from({ length: 5000 }, (_, i) => fits(name(i), 600));
       const value = explanationAnnotationValue({ result: 'Scheduled', node: name(4321), nodes }, 'LeastAllocated', new Date(0));

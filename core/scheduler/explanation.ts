@@ -57,9 +57,10 @@ export interface PodSchedulingExplanation extends ScheduleExplanation {
 /** Nodes listed in full; a lab has a handful, and 20 entries stay far below the annotation limit. */
 export const EXPLAINED_NODES_LIMIT = 20;
 
+/** The failing filter, if any, is the last entry: filters stop at the first failure. */
 function failureOf(node: NodeExplanation): string | undefined {
-  const failed = node.filters.find((f) => f.code !== 'Success');
-  return failed && JSON.stringify([failed.plugin, failed.code, failed.reasons ?? []]);
+  const last = node.filters.at(-1);
+  return last && last.code !== 'Success' ? JSON.stringify([last.plugin, last.code, last.reasons ?? []]) : undefined;
 }
 
 /**

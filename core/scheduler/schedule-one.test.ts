@@ -105,6 +105,17 @@ describe('scheduleOne', () => {
     expect(result.nodeName).not.toBe('a');
   });
 
+  it('gives every node that passed all filters one shared, frozen filter list; a failing node lists the passed filters and its failure', () => {
+    const nodes = [makeNode('a'), makeNode('b'), makeNode('c', { cpu: '1' })];
+    const result = scheduleOne(makePod('p', { cpu: '2' }), buildNodeInfos(nodes, []), least);
+    const [a, b, c] = result.explanation.nodes;
+    expect(a.filters).toBe(b.filters);
+    expect(Object.isFrozen(a.filters) && Object.isFrozen(a.filters[0])).toBe(true);
+    expect(a.filters.map((f) => f.plugin)).toEqual(['NodeUnschedulable', 'NodeName', 'TaintToleration', 'NodeAffinity', 'NodePorts', 'NodeResourcesFit', 'VolumeBinding']);
+    expect(c.filters).toEqual([...a.filters.slice(0, 5), { plugin: 'NodeResourcesFit', code: 'UnschedulableAndUnresolvable', reasons: ['Insufficient cpu'] }]);
+    expect(a.filters).toHaveLength(7);
+  });
+
   it('breaks ties by name, or with the given random source', () => {
     const infos = buildNodeInfos(equalNodes(), []);
     expect(scheduleOne(makePod('p'), infos, least).nodeName).toBe('a');

@@ -28,7 +28,8 @@ export interface ScoreExplanation {
 
 export interface NodeExplanation {
   name: string;
-  filters: FilterExplanation[];
+  /** In the order they ran, up to the first failure; shared between nodes, never to be changed. */
+  filters: readonly FilterExplanation[];
   /** Only for nodes that passed every filter. */
   scores?: ScoreExplanation[];
   /** Sum of score x weight; only for feasible nodes. */
@@ -66,9 +67,19 @@ export interface ScheduleOptions {
   startNodeIndex?: number;
 }
 
-function runFilters(profile: Profile, state: CycleState, pod: Pod, nodeInfo: NodeInfo): { filters: FilterExplanation[]; failed?: Status } {
-  const filters: FilterExplanation[] = [];
-  for (const plugin of profile.filters) {
+/** Per profile, the filter list of a node that passed every filter: one shared, frozen list, not one per node and pod. */
+const allPassed = new WeakMap<Profile, readonly FilterExplanation[]>();
+
+function passedFilters(profile: Profile): readonly FilterExplanation[] {
+  let list = allPassed.get(profile);
+  if (!list) allPassed.set(profile, (list = Object.freeze(profile.filters.map((plugin) => Object.freeze({ plugin: plugin.name, code: 'Success' as const })))));
+  return list;
+}
+
+function runFilters(profile: Profile, state: CycleState, pod: Pod, nodeInfo: NodeInfo): { filters: readonly FilterExplanation[]; failed?: Status } {
+  const filters = profile.filters;
+  for (let i = 0; i < filters.length; i++) {
+    const plugin = filters[i];
     let status: Status;
     try {
       status = plugin.filter(state, pod, nodeInfo);
@@ -76,10 +87,12 @@ function runFilters(profile: Profile, state: CycleState, pod: Pod, nodeInfo: Nod
       // A plugin bug must not stop scheduling of every other pod: the node is out for this attempt.
       status = { code: 'Error', reasons: [`running ${plugin.name} filter: ${(error as Error).message}`] };
     }
-    filters.push(isSuccess(status) ? { plugin: plugin.name, code: status.code } : { plugin: plugin.name, code: status.code, reasons: [...status.reasons] });
-    if (!isSuccess(status)) return { filters, failed: status };
+    if (!isSuccess(status)) {
+      // The filters before this one passed; the list stops at the first failure.
+      return { filters: [...passedFilters(profile).slice(0, i), { plugin: plugin.name, code: status.code, reasons: [...status.reasons] }], failed: status };
+    }
   }
-  return { filters };
+  return { filters: passedFilters(profile) };
 }
 
 function clampScore(score: number): number {

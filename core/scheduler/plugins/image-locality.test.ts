@@ -27,4 +27,15 @@ describe('ImageLocality', () => {
     const nodes = [newNodeInfo(makeNode('a', { images: [{ names: ['tiny:1'], sizeBytes: 5 * MB }] }))];
     expect(imageLocality.score(new CycleState([], nodes), makePod('p', { image: 'tiny:1' }), nodes[0])).toBe(0);
   });
+
+  it('follows a node getting the image, however many cycles saw the node set before', () => {
+    const image = { names: ['app:1'], sizeBytes: 500 * MB };
+    const pod = makePod('p', { image: 'app:1' });
+    const before = [newNodeInfo(makeNode('a', { images: [image] })), newNodeInfo(makeNode('b'))];
+    for (let i = 0; i < 3; i++) expect(before.map((n) => imageLocality.score(new CycleState([], before), pod, n))).toEqual([23, 0]);
+    // b's Node object replaced by one holding the image too: both now hold it, each counts fully.
+    const after = [before[0], newNodeInfo(makeNode('b', { images: [image] }))];
+    expect(after.map((n) => imageLocality.score(new CycleState([], after), pod, n))).toEqual([48, 48]);
+    expect(before.map((n) => imageLocality.score(new CycleState([], before), pod, n))).toEqual([23, 0]);
+  });
 });

@@ -43,39 +43,69 @@ export function imageStates(nodes: readonly Node[]): Map<string, ImageSummary> {
   return states;
 }
 
+/** Per Node object (replaced, never changed in place): its normalized image names. */
+const nodeImagesCache = new WeakMap<Node, Set<string>>();
+
 function nodeImages(node: Node): Set<string> {
-  return new Set((node.status?.images ?? []).flatMap((image) => (image.names ?? []).map(normalizedImageName)));
+  let names = nodeImagesCache.get(node);
+  if (!names) nodeImagesCache.set(node, (names = new Set((node.status?.images ?? []).flatMap((image) => (image.names ?? []).map(normalizedImageName)))));
+  return names;
+}
+
+function podImages(pod: Pod): string[] {
+  return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((container) => normalizedImageName(container.image ?? ''));
 }
 
 /** calculatePriority: the summed scaled sizes clamped to [23MB, 1000MB x containers], mapped onto 0..100. */
-export function imageLocalityScore(pod: Pod, node: Node, states: ReadonlyMap<string, ImageSummary>, totalNodes: number): number {
-  const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
-  const onNode = nodeImages(node);
+function scoreOf(images: readonly string[], onNode: ReadonlySet<string>, states: ReadonlyMap<string, ImageSummary>, totalNodes: number): number {
   let sum = 0;
-  for (const container of containers) {
-    const name = normalizedImageName(container.image ?? '');
+  for (const name of images) {
     const state = states.get(name);
     if (!state || !onNode.has(name) || totalNodes === 0) continue;
     sum += Math.trunc(state.size * (state.numNodes / totalNodes));
   }
-  const maxThreshold = MAX_CONTAINER_THRESHOLD * containers.length;
+  const maxThreshold = MAX_CONTAINER_THRESHOLD * images.length;
   const clamped = Math.min(Math.max(sum, MIN_THRESHOLD), maxThreshold);
   if (maxThreshold <= MIN_THRESHOLD) return 0;
   return Math.trunc((MAX_NODE_SCORE * (clamped - MIN_THRESHOLD)) / (maxThreshold - MIN_THRESHOLD));
 }
 
-function statesOf(state: CycleState): Map<string, ImageSummary> {
-  let states = state.read<Map<string, ImageSummary>>(STATE_KEY);
-  if (!states) {
-    states = imageStates(state.allNodes.map((info: NodeInfo) => info.node));
-    state.write(STATE_KEY, states);
+/** The image states of the last node set seen: they change only when a Node object does, not when pods move. */
+let lastStates: { nodes: readonly Node[]; states: Map<string, ImageSummary> } | undefined;
+
+function imageStatesOf(nodeInfos: readonly NodeInfo[]): Map<string, ImageSummary> {
+  const same = lastStates && lastStates.nodes.length === nodeInfos.length && nodeInfos.every((info, i) => info.node === lastStates!.nodes[i]);
+  if (!same) {
+    const nodes = nodeInfos.map((info) => info.node);
+    lastStates = { nodes, states: imageStates(nodes) };
   }
-  return states;
+  return lastStates!.states;
+}
+
+interface CycleImages {
+  states: Map<string, ImageSummary>;
+  /** The pod's normalized image names, once per cycle instead of once per node. */
+  images: string[];
+  /** None of the pod's images is on any node: every node scores 0. */
+  nowhere: boolean;
+}
+
+function cycleImages(state: CycleState, pod: Pod): CycleImages {
+  let cached = state.read<CycleImages>(STATE_KEY);
+  if (!cached) {
+    const states = imageStatesOf(state.allNodes);
+    const images = podImages(pod);
+    cached = { states, images, nowhere: !images.some((name) => states.has(name)) };
+    state.write(STATE_KEY, cached);
+  }
+  return cached;
 }
 
 export const imageLocality = {
   name: 'ImageLocality',
   score(state, pod, nodeInfo): number {
-    return imageLocalityScore(pod, nodeInfo.node, statesOf(state), Math.max(state.allNodes.length, 1));
+    const { states, images, nowhere } = cycleImages(state, pod);
+    if (nowhere) return 0;
+    return scoreOf(images, nodeImages(nodeInfo.node), states, Math.max(state.allNodes.length, 1));
   },
 } satisfies ScorePlugin;
