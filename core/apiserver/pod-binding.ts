@@ -6,11 +6,12 @@ import type { ResourceRequest } from './request-info.ts';
 import type { ResourceService } from './resource-service.ts';
 
 // pods/binding: how the scheduler assigns a pod to a node. It sets spec.nodeName once
-// (a second binding is a Conflict, so two schedulers can never both win) and marks
-// the pod PodScheduled.
+// (a second binding is a Conflict, so two schedulers can never both win), marks the pod
+// PodScheduled and copies the Binding's annotations onto the pod, all in one write
+// (Kubernetes' setPodHostAndAnnotations): the scheduler's explanation needs no write of its own.
 
 interface Binding {
-  metadata?: { name?: string };
+  metadata?: { name?: string; annotations?: Record<string, string> };
   target?: { kind?: string; name?: string };
 }
 
@@ -34,6 +35,7 @@ export async function bindPod(service: ResourceService, r: ResourceRequest, body
   // binding makes this a Conflict instead of a second assignment.
   const next = structuredClone(pod) as KubeObject & { spec: { nodeName?: string }; status?: { conditions?: { type: string; [field: string]: unknown }[] } };
   next.spec.nodeName = nodeName;
+  if (binding.metadata?.annotations) next.metadata.annotations = { ...next.metadata.annotations, ...binding.metadata.annotations };
   next.status = {
     ...next.status,
     conditions: [

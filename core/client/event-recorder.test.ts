@@ -1,34 +1,22 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../api/kube-object.ts';
 import { findByKind, type ResourceInfo } from '../api/resource-catalog.ts';
-import { startApiServer, type RunningApiServer } from '../apiserver/api-server.ts';
-import { ensureSystemNamespaces } from '../apiserver/bootstrap-namespaces.ts';
-import { ResourceService } from '../apiserver/resource-service.ts';
-import type { Logger } from '../log/logger.ts';
-import { LowdbStore } from '../store/lowdb-store.ts';
+import { startTestApiServer, type TestApiServer } from '../apiserver/test-api-server.ts';
 import { EventRecorder } from './event-recorder.ts';
+import type { Logger } from '../log/logger.ts';
 import { RestClient } from './rest-client.ts';
 
-const TOKEN = 'event-recorder-test-token-0123456789abcdef';
 const EVENTS = findByKind('v1', 'Event') as ResourceInfo;
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-let store: LowdbStore;
-let server: RunningApiServer;
+let api: TestApiServer | undefined;
 let client: RestClient;
 
 beforeAll(async () => {
-  store = new LowdbStore({ file: join(await mkdtemp(join(tmpdir(), 'kubelab-events-')), 'data.json') });
-  await store.open();
-  await ensureSystemNamespaces(new ResourceService(store));
-  server = await startApiServer({ store, token: TOKEN, logger: silent });
-  client = new RestClient({ server: server.httpUrl, token: TOKEN });
+  api = await startTestApiServer('kubelab-events');
+  client = api.client;
 });
 afterAll(async () => {
-  await server?.close();
-  await store?.close();
+  await api?.close();
 });
 
 const pod = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', uid: `uid-${name}` } });
@@ -71,7 +59,7 @@ describe('EventRecorder', () => {
   });
 
   it('never throws when the API server refuses the Event', async () => {
-    const broken = new RestClient({ server: 'http://127.0.0.1:1', token: TOKEN });
+    const broken = new RestClient({ server: 'http://127.0.0.1:1', token: 'event-recorder-test-token-0123456789abcdef' });
     const recorder = new EventRecorder(broken, { component: 'kubelet', logger: silent });
     await expect(recorder.record(pod('three'), 'Normal', 'Pulled', 'x')).resolves.toBeUndefined();
   });

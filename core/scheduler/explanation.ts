@@ -40,10 +40,11 @@ import type { ScoringStrategy } from './scheduler-config.ts';
 // best-scored feasible nodes. The message of an unschedulable pod counts every node: it
 // is written only after every node was checked.
 //
-// Order of writes: for a scheduled pod the annotation is merge-patched first and the
-// binding (pods/NAME/binding, which cannot carry annotations) is posted right after, so
-// a pod seen bound already explains itself. For an unschedulable pod the annotation is
-// written, then the PodScheduled=False condition and the FailedScheduling event.
+// Order of writes: for a scheduled pod the annotation travels in the Binding's
+// metadata.annotations, which the API server copies onto the pod in the binding's own
+// write (as Kubernetes does), so a pod seen bound already explains itself and binding
+// costs one write. For an unschedulable pod the annotation is merge-patched, then the
+// PodScheduled=False condition and the FailedScheduling event are written.
 // A repeated attempt with the same outcome (everything equal but "time") writes nothing.
 
 export const EXPLANATION_ANNOTATION = 'scheduler.kubelab.io/explanation';

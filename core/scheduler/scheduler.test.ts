@@ -122,7 +122,7 @@ describe('Scheduler', { timeout: 15_000 }, () => {
 
     for (const [i, name] of names.entries()) {
       const pod = await getPod(name);
-      // Written before the binding, so a bound pod already explains itself.
+      // Written by the binding itself, so a bound pod already explains itself.
       const explanation = readExplanation(pod)!;
       expect(explanation.result).toBe('Scheduled');
       expect(explanation.node).toBe(placements[i]);
@@ -133,6 +133,23 @@ describe('Scheduler', { timeout: 15_000 }, () => {
       expect(scheduled.message).toBe(`Successfully assigned default/${name} to ${placements[i]}`);
     }
     expect(actions).toContain(`assigned pod default/web-0 to node ${placements[0]}`);
+  });
+
+  it('binds with the explanation on the Binding: no version of the pod has it before the node', async () => {
+    await createNode('a', { cpu: '2', memory: '4Gi' });
+    await createPod(makePod('solo', { cpu: '100m' }));
+    const { resourceVersion } = await client.list(PODS, { namespace: 'default' });
+    const versions: Pod[] = [];
+    const stop = new AbortController();
+    const watching = client.watch(PODS, { namespace: 'default', resourceVersion }, (event) => void versions.push(event.object as Pod), stop.signal);
+    startScheduler();
+    expect(await boundNode('solo')).toBe('a');
+    await eventually(async () => versions.some((v) => v.spec?.nodeName) || undefined, 'the bound pod on the watch', 10_000);
+    stop.abort();
+    await watching.catch(() => {});
+    const first = versions.find((v) => v.metadata?.annotations?.[EXPLANATION_ANNOTATION])!;
+    expect(first.spec?.nodeName).toBe('a');
+    expect(readExplanation(first)?.node).toBe('a');
   });
 
   it('starts each cycle at the node where the last one stopped checking (nextStartNodeIndex)', async () => {

@@ -351,14 +351,21 @@ export class Scheduler {
     const key = podKey(pod);
     const namespace = pod.metadata?.namespace ?? '';
     const name = pod.metadata?.name ?? '';
+    // The explanation rides on the binding: the API server copies a Binding's annotations onto the pod in the same write.
+    const annotation = this.explanationToWrite(pod, explanation, strategy);
     try {
-      await this.writeExplanation(pod, explanation, strategy);
       await this.client.createSubresource(PODS, namespace, name, 'binding', {
         apiVersion: 'v1',
         kind: 'Binding',
-        metadata: { name, namespace, ...(pod.metadata?.uid ? { uid: pod.metadata.uid } : {}) },
+        metadata: {
+          name,
+          namespace,
+          ...(pod.metadata?.uid ? { uid: pod.metadata.uid } : {}),
+          ...(annotation !== undefined ? { annotations: { [EXPLANATION_ANNOTATION]: annotation } } : {}),
+        },
         target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
       });
+      if (annotation !== undefined) this.lastExplanation.set(pod.metadata?.uid ?? '', annotation);
     } catch (error) {
       this.cache.forgetPod(key);
       // The freed room may let other pods fit.
@@ -389,13 +396,18 @@ export class Scheduler {
     await this.recorder.record(pod as KubeObject, 'Warning', 'FailedScheduling', message);
   }
 
-  private async writeExplanation(pod: Pod, explanation: ScheduleExplanation, strategy: SchedulerConfig['scoringStrategy']): Promise<void> {
-    const uid = pod.metadata?.uid ?? '';
+  /** The annotation value to write, or undefined when the pod already tells the same outcome. */
+  private explanationToWrite(pod: Pod, explanation: ScheduleExplanation, strategy: SchedulerConfig['scoringStrategy']): string | undefined {
     const value = explanationAnnotationValue(explanation, strategy, this.now());
-    const previous = this.lastExplanation.get(uid) ?? pod.metadata?.annotations?.[EXPLANATION_ANNOTATION];
-    if (previous !== undefined && sameOutcome(previous, value)) return;
+    const previous = this.lastExplanation.get(pod.metadata?.uid ?? '') ?? pod.metadata?.annotations?.[EXPLANATION_ANNOTATION];
+    return previous !== undefined && sameOutcome(previous, value) ? undefined : value;
+  }
+
+  private async writeExplanation(pod: Pod, explanation: ScheduleExplanation, strategy: SchedulerConfig['scoringStrategy']): Promise<void> {
+    const value = this.explanationToWrite(pod, explanation, strategy);
+    if (value === undefined) return;
     await this.client.patch(PODS, pod.metadata?.namespace, pod.metadata?.name ?? '', { metadata: { annotations: { [EXPLANATION_ANNOTATION]: value } } }, 'merge');
-    this.lastExplanation.set(uid, value);
+    this.lastExplanation.set(pod.metadata?.uid ?? '', value);
   }
 
   /** PodScheduled=False, reason Unschedulable, with the message; written only when it changes. */
