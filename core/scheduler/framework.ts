@@ -1,5 +1,6 @@
 import type { Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { NodeInfo } from './node-info.ts';
+import type { ImageSummary } from './plugins/image-states.ts';
 import type { StorageLookup } from './plugins/volume-binding.ts';
 
 // The scheduler framework's extension points (Kubernetes pkg/scheduler/framework/interface.go),
@@ -45,6 +46,8 @@ export class CycleState {
     readonly allNodes: readonly NodeInfo[] = [],
     /** Claims, volumes and classes, for the pods that mount PersistentVolumeClaims. */
     readonly storage?: StorageLookup,
+    /** Image name -> size and spread over allNodes, when the caller keeps it (the scheduler cache does); else computed per cycle. */
+    readonly imageStates?: ReadonlyMap<string, ImageSummary>,
   ) {}
 
   read<T>(key: string): T | undefined {

@@ -3,6 +3,7 @@ import { CycleState, isSuccess, MAX_NODE_SCORE, type NodeScore, type Profile, ty
 import { fitErrorMessage } from './failure-message.ts';
 import { numFeasibleNodesToFind } from './feasible-nodes-to-find.ts';
 import { compareNames, type NodeInfo } from './node-info.ts';
+import type { ImageSummary } from './plugins/image-states.ts';
 import type { StorageLookup } from './plugins/volume-binding.ts';
 
 // One scheduling decision, pure (Nomad's and Kubernetes' schedulePod): fit (run the
@@ -65,6 +66,8 @@ export interface ScheduleOptions {
   percentageOfNodesToScore?: number;
   /** The node (index into the name-sorted nodes) checked first; the last result's nextStartNodeIndex. */
   startNodeIndex?: number;
+  /** ImageLocality's image states over these nodes, if the caller keeps them. */
+  imageStates?: ReadonlyMap<string, ImageSummary>;
 }
 
 /** Per profile, the filter list of a node that passed every filter: one shared, frozen list, not one per node and pod. */
@@ -120,16 +123,10 @@ function selectHost(candidates: readonly { name: string; total: number }[], rand
   return tied[Math.min(tied.length - 1, Math.floor(random() * tied.length))];
 }
 
-function sortedByName(nodeInfos: readonly NodeInfo[]): readonly NodeInfo[] {
-  for (let i = 1; i < nodeInfos.length; i++) {
-    if (compareNames(nodeInfos[i - 1].name, nodeInfos[i].name) > 0) return [...nodeInfos].sort((a, b) => compareNames(a.name, b.name));
-  }
-  return nodeInfos;
-}
-
+/** `nodeInfos` sorted by name, as the scheduler cache's snapshot and buildNodeInfos give them (checking that cost a pass per cycle). */
 export function scheduleOne(pod: Pod, nodeInfos: readonly NodeInfo[], profile: Profile, options: ScheduleOptions = {}): ScheduleResult {
-  const state = new CycleState(options.services ?? [], nodeInfos, options.storage);
-  const ordered = sortedByName(nodeInfos);
+  const state = new CycleState(options.services ?? [], nodeInfos, options.storage, options.imageStates);
+  const ordered = nodeInfos;
   const numAllNodes = ordered.length;
   const toFind = numFeasibleNodesToFind(options.percentageOfNodesToScore, numAllNodes);
   const start = numAllNodes > 0 ? (options.startNodeIndex ?? 0) % numAllNodes : 0;

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { describe, expect, it } from 'vitest';
 import { buildNodeInfos, type NodeInfo } from './node-info.ts';
+import { imageStates } from './plugins/image-states.ts';
 import { podKey, SchedulerCache } from './scheduler-cache.ts';
 import { makeNode, makePod } from './test-fixtures.ts';
 
@@ -12,13 +13,14 @@ const NODE_NAMES = ['a', 'b', 'c', 'd'];
 const POD_NAMES = ['p0', 'p1', 'p2', 'p3', 'p4', 'p5'];
 
 type Step =
-  | { op: 'setNode'; name: string; cpu: string }
+  | { op: 'setNode'; name: string; cpu: string; image?: string }
   | { op: 'removeNode'; name: string }
   | { op: 'setPod'; name: string; node?: string; cpu: string; phase?: 'Running' | 'Succeeded' | 'Failed'; port?: number }
   | { op: 'removePod'; name: string }
   | { op: 'assume'; name: string; node: string }
   | { op: 'forget'; name: string }
-  | { op: 'snapshot' };
+  | { op: 'snapshot' }
+  | { op: 'imageStates' };
 
 const nodeName = fc.constantFrom(...NODE_NAMES);
 // 'zz' is a node the cache never hears of: pods bound there count nowhere.
@@ -27,7 +29,10 @@ const podName = fc.constantFrom(...POD_NAMES);
 const cpu = fc.constantFrom('100m', '250m', '1');
 
 const step: fc.Arbitrary<Step> = fc.oneof(
-  fc.record({ op: fc.constant('setNode' as const), name: nodeName, cpu: fc.constantFrom('2', '4') }),
+  fc.record(
+    { op: fc.constant('setNode' as const), name: nodeName, cpu: fc.constantFrom('2', '4'), image: fc.option(fc.constantFrom('app:1', 'db:2'), { nil: undefined }) },
+    { requiredKeys: ['op', 'name', 'cpu'] },
+  ),
   fc.record({ op: fc.constant('removeNode' as const), name: nodeName }),
   fc.record(
     {
@@ -44,6 +49,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ op: fc.constant('assume' as const), name: podName, node: nodeName }),
   fc.record({ op: fc.constant('forget' as const), name: podName }),
   fc.constant({ op: 'snapshot' as const }),
+  fc.constant({ op: 'imageStates' as const }),
 );
 
 function podOf(s: Extract<Step, { op: 'setPod' }>): Pod {
@@ -68,7 +74,7 @@ function normalized(infos: readonly NodeInfo[]) {
 }
 
 describe('SchedulerCache', () => {
-  it('equals a from-scratch rebuild after any sequence of node, pod, assume and forget events', () => {
+  it('equals a from-scratch rebuild (NodeInfos and image states) after any sequence of node, pod, assume and forget events', () => {
     fc.assert(
       fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
         const cache = new SchedulerCache();
@@ -79,7 +85,7 @@ describe('SchedulerCache', () => {
         for (const s of steps) {
           switch (s.op) {
             case 'setNode':
-              nodes.set(s.name, makeNode(s.name, { cpu: s.cpu }));
+              nodes.set(s.name, makeNode(s.name, { cpu: s.cpu, ...(s.image ? { images: [{ names: [s.image], sizeBytes: 100 * 1024 * 1024 }] } : {}) }));
               cache.setNode(nodes.get(s.name)!);
               break;
             case 'removeNode':
@@ -113,6 +119,9 @@ describe('SchedulerCache', () => {
               assumed.delete(`default/${s.name}`);
               cache.forgetPod(`default/${s.name}`);
               break;
+            case 'imageStates':
+              cache.imageStates();
+              break;
             case 'snapshot': {
               const snapshot = cache.snapshot();
               handedOut.push({ snapshot, copy: normalized(snapshot) });
@@ -122,6 +131,7 @@ describe('SchedulerCache', () => {
           for (const name of POD_NAMES) expect(cache.isAssumed(`default/${name}`)).toBe(assumed.has(`default/${name}`));
         }
         expect(normalized(cache.snapshot())).toEqual(normalized(rebuild(nodes, informerPods, assumed)));
+        expect(cache.imageStates()).toEqual(imageStates(rebuild(nodes, informerPods, assumed).map((info) => info.node)));
         // Copy-on-write: later events never change a snapshot already handed out.
         for (const { snapshot, copy } of handedOut) expect(normalized(snapshot)).toEqual(copy);
       }),

@@ -1,5 +1,6 @@
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { compareNames, isTerminal, newNodeInfo, type NodeInfo } from './node-info.ts';
+import { imagesChanged, imageStates, type ImageSummary } from './plugins/image-states.ts';
 
 // kube-scheduler's cache (pkg/scheduler/backend/cache): one NodeInfo per node, kept up
 // to date from node and pod watch events plus the pods the scheduler assumed, so a
@@ -10,8 +11,11 @@ import { compareNames, isTerminal, newNodeInfo, type NodeInfo } from './node-inf
 //
 // Assumed pods (AssumePod): chosen but not yet seen bound. They count on their node
 // until the informer shows the pod bound (which replaces them), the pod is deleted, or
-// the binding fails (forgetPod). Our own writes before the binding (the explanation
-// annotation) arrive as updates of a still-unbound pod and leave the assumed pod alone.
+// the binding fails (forgetPod). Updates of the still-unbound pod that arrive meanwhile
+// (someone's annotation or status write) leave the assumed pod alone.
+//
+// It also keeps ImageLocality's image states (plugins/image-states.ts), which change
+// only when a node's images or the node set do, not on every heartbeat or placement.
 
 interface CachedPod {
   pod: Pod;
@@ -35,10 +39,14 @@ export class SchedulerCache {
   private last: readonly NodeInfo[] = [];
   /** Position of each node in `last`. */
   private positions = new Map<string, number>();
+  /** Over the known nodes; undefined once a node's images or the node set changed. */
+  private images: ReadonlyMap<string, ImageSummary> | undefined;
 
   setNode(node: Node): void {
     const name = node.metadata?.name ?? '';
-    if (!this.nodes.has(name)) this.nodeSetChanged = true;
+    const old = this.nodes.get(name);
+    if (!old) this.nodeSetChanged = true;
+    if (imagesChanged(old, node)) this.images = undefined;
     this.nodes.set(name, node);
     this.dirty.add(name);
   }
@@ -46,7 +54,13 @@ export class SchedulerCache {
   removeNode(name: string): void {
     if (!this.nodes.delete(name)) return;
     this.nodeSetChanged = true;
+    this.images = undefined;
     this.dirty.add(name);
+  }
+
+  /** ImageLocality's image states over the snapshot's nodes, recomputed only when images change. */
+  imageStates(): ReadonlyMap<string, ImageSummary> {
+    return (this.images ??= imageStates(this.snapshot().map((info) => info.node)));
   }
 
   /**

@@ -317,6 +317,7 @@ export class Scheduler {
       storage: this.storage,
       percentageOfNodesToScore: this.config.percentageOfNodesToScore,
       startNodeIndex: this.nextStartNodeIndex,
+      imageStates: this.cache.imageStates(),
     });
     this.nextStartNodeIndex = result.nextStartNodeIndex;
     const strategy = this.config.scoringStrategy;

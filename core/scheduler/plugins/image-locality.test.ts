@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { CycleState } from '../framework.ts';
 import { newNodeInfo } from '../node-info.ts';
 import { makeNode, makePod } from '../test-fixtures.ts';
-import { imageLocality, normalizedImageName } from './image-locality.ts';
+import { imageLocality } from './image-locality.ts';
+import { imageStates, normalizedImageName } from './image-states.ts';
 
 const MB = 1024 * 1024;
 
@@ -28,14 +29,14 @@ describe('ImageLocality', () => {
     expect(imageLocality.score(new CycleState([], nodes), makePod('p', { image: 'tiny:1' }), nodes[0])).toBe(0);
   });
 
-  it('follows a node getting the image, however many cycles saw the node set before', () => {
+  it('uses the image states the caller keeps, else computes them from the cycle\'s nodes', () => {
     const image = { names: ['app:1'], sizeBytes: 500 * MB };
     const pod = makePod('p', { image: 'app:1' });
-    const before = [newNodeInfo(makeNode('a', { images: [image] })), newNodeInfo(makeNode('b'))];
-    for (let i = 0; i < 3; i++) expect(before.map((n) => imageLocality.score(new CycleState([], before), pod, n))).toEqual([23, 0]);
-    // b's Node object replaced by one holding the image too: both now hold it, each counts fully.
-    const after = [before[0], newNodeInfo(makeNode('b', { images: [image] }))];
-    expect(after.map((n) => imageLocality.score(new CycleState([], after), pod, n))).toEqual([48, 48]);
-    expect(before.map((n) => imageLocality.score(new CycleState([], before), pod, n))).toEqual([23, 0]);
+    const nodes = [newNodeInfo(makeNode('a', { images: [image] })), newNodeInfo(makeNode('b'))];
+    expect(nodes.map((n) => imageLocality.score(new CycleState([], nodes), pod, n))).toEqual([23, 0]);
+    // As if both nodes held it: 500MB x 2/2.
+    const kept = new Map([['app:1', { size: 500 * MB, numNodes: 2 }]]);
+    expect(nodes.map((n) => imageLocality.score(new CycleState([], nodes, undefined, kept), pod, n))).toEqual([48, 0]);
+    expect(imageStates(nodes.map((n) => n.node))).toEqual(new Map([['app:1', { size: 500 * MB, numNodes: 1 }]]));
   });
 });

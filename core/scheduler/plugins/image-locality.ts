@@ -1,6 +1,6 @@
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { MAX_NODE_SCORE, type CycleState, type ScorePlugin } from '../framework.ts';
-import type { NodeInfo } from '../node-info.ts';
+import { imageStates, normalizedImageName, type ImageSummary } from './image-states.ts';
 
 // ImageLocality: prefers nodes that already hold the pod's images (node.status.images),
 // weighted by image size and scaled down for images that most nodes have anyway, so
@@ -10,38 +10,6 @@ const MB = 1024 * 1024;
 const MIN_THRESHOLD = 23 * MB;
 const MAX_CONTAINER_THRESHOLD = 1000 * MB;
 const STATE_KEY = 'ImageLocality';
-
-/** Docker Hub short forms and full forms name the same image; a missing tag means :latest. */
-export function normalizedImageName(name: string): string {
-  let result = name.replace(/^docker\.io\/library\//, '').replace(/^docker\.io\//, '').replace(/^library\//, '');
-  if (result.lastIndexOf(':') <= result.lastIndexOf('/') && !result.includes('@')) result += ':latest';
-  return result;
-}
-
-export interface ImageSummary {
-  size: number;
-  /** How many nodes hold the image. */
-  numNodes: number;
-}
-
-/** Image name -> size and spread, over every node of the snapshot. */
-export function imageStates(nodes: readonly Node[]): Map<string, ImageSummary> {
-  const states = new Map<string, ImageSummary>();
-  for (const node of nodes) {
-    const seen = new Set<string>();
-    for (const image of node.status?.images ?? []) {
-      for (const name of image.names ?? []) {
-        const key = normalizedImageName(name);
-        if (seen.has(key)) continue;
-        seen.add(key);
-        const state = states.get(key) ?? { size: image.sizeBytes ?? 0, numNodes: 0 };
-        state.numNodes += 1;
-        states.set(key, state);
-      }
-    }
-  }
-  return states;
-}
 
 /** Per Node object (replaced, never changed in place): its normalized image names. */
 const nodeImagesCache = new WeakMap<Node, Set<string>>();
@@ -70,20 +38,8 @@ function scoreOf(images: readonly string[], onNode: ReadonlySet<string>, states:
   return Math.trunc((MAX_NODE_SCORE * (clamped - MIN_THRESHOLD)) / (maxThreshold - MIN_THRESHOLD));
 }
 
-/** The image states of the last node set seen: they change only when a Node object does, not when pods move. */
-let lastStates: { nodes: readonly Node[]; states: Map<string, ImageSummary> } | undefined;
-
-function imageStatesOf(nodeInfos: readonly NodeInfo[]): Map<string, ImageSummary> {
-  const same = lastStates && lastStates.nodes.length === nodeInfos.length && nodeInfos.every((info, i) => info.node === lastStates!.nodes[i]);
-  if (!same) {
-    const nodes = nodeInfos.map((info) => info.node);
-    lastStates = { nodes, states: imageStates(nodes) };
-  }
-  return lastStates!.states;
-}
-
 interface CycleImages {
-  states: Map<string, ImageSummary>;
+  states: ReadonlyMap<string, ImageSummary>;
   /** The pod's normalized image names, once per cycle instead of once per node. */
   images: string[];
   /** None of the pod's images is on any node: every node scores 0. */
@@ -93,7 +49,7 @@ interface CycleImages {
 function cycleImages(state: CycleState, pod: Pod): CycleImages {
   let cached = state.read<CycleImages>(STATE_KEY);
   if (!cached) {
-    const states = imageStatesOf(state.allNodes);
+    const states = state.imageStates ?? imageStates(state.allNodes.map((info) => info.node));
     const images = podImages(pod);
     cached = { states, images, nowhere: !images.some((name) => states.has(name)) };
     state.write(STATE_KEY, cached);
