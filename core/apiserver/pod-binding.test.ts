@@ -4,7 +4,7 @@ import type { KubeObject } from '../api/kube-object.ts';
 import { findByKind, type ResourceInfo } from '../api/resource-catalog.ts';
 import type { RestClient } from '../client/rest-client.ts';
 import { eventually } from '../../test/support/eventually.ts';
-import { startTestApiServer, type TestApiServer } from './test-api-server.ts';
+import { startTestApiServer, type TestApiServer } from './api-server-test-env.ts';
 
 const PODS = findByKind('v1', 'Pod') as ResourceInfo;
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../api/kube-object.ts';
 import { findByKind, type ResourceInfo } from '../api/resource-catalog.ts';
-import { startTestApiServer, type TestApiServer } from '../apiserver/test-api-server.ts';
+import { startTestApiServer, type TestApiServer } from '../apiserver/api-server-test-env.ts';
 import { EventRecorder } from './event-recorder.ts';
 import type { Logger } from '../log/logger.ts';
 import { RestClient } from './rest-client.ts';
