@@ -8,8 +8,9 @@ import { startApiServer, type RunningApiServer } from './api-server.ts';
 import { ensureSystemNamespaces } from './bootstrap-namespaces.ts';
 import { ResourceService } from './resource-service.ts';
 
-// Test support (never packaged: electron-builder leaves out *-test-*.ts): the real API server in-process over a fresh store in a temp directory,
-// with the system namespaces, and a client for it.
+// Test support (never packaged: electron-builder leaves out *-test-*.ts): the real API
+// server in-process over a fresh store in a temp directory, with the system namespaces,
+// and a client for it.
 
 export interface TestApiServer {
   store: LowdbStore;

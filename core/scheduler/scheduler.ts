@@ -25,6 +25,7 @@ import {
 import { KUBERNETES_SCHEDULER_SETTINGS, type SchedulerSettings } from './scheduler-settings.ts';
 import { SchedulingQueue, type QueuedPodInfo } from './scheduling-queue.ts';
 import type { StorageLookup } from './plugins/volume-binding.ts';
+import { jsonEqual } from '../store/json-clone.ts';
 
 // The scheduler: watches pods without a node, picks a node for each (scheduleOne over a
 // snapshot of its cache: nodes, bound pods and the pods it has assumed), and binds through
@@ -75,16 +76,12 @@ function priorityOf(pod: Pod): number {
   return pod.spec?.priority ?? 0;
 }
 
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-}
-
 /** Node changes that can turn "doesn't fit" into "fits". Heartbeats and condition timestamps are not among them. */
 function nodeChangeMayHelp(oldNode: Node, newNode: Node): boolean {
   return (
-    !sameJson(oldNode.status?.allocatable, newNode.status?.allocatable) ||
-    !sameJson(oldNode.metadata?.labels, newNode.metadata?.labels) ||
-    !sameJson(oldNode.spec?.taints, newNode.spec?.taints) ||
+    !jsonEqual(oldNode.status?.allocatable, newNode.status?.allocatable) ||
+    !jsonEqual(oldNode.metadata?.labels, newNode.metadata?.labels) ||
+    !jsonEqual(oldNode.spec?.taints, newNode.spec?.taints) ||
     (oldNode.spec?.unschedulable ?? false) !== (newNode.spec?.unschedulable ?? false)
   );
 }
@@ -262,7 +259,7 @@ export class Scheduler {
       queue.delete(key);
       return;
     }
-    const changed = !sameJson(oldPod.spec, newPod.spec) || !sameJson(oldPod.metadata?.labels, newPod.metadata?.labels);
+    const changed = !jsonEqual(oldPod.spec, newPod.spec) || !jsonEqual(oldPod.metadata?.labels, newPod.metadata?.labels);
     // Our own annotation and status writes come back as updates too; only a changed pod is retried at once.
     if (changed) queue.update(key, priorityOf(newPod));
     else queue.add(key, priorityOf(newPod));
@@ -296,7 +293,7 @@ export class Scheduler {
   }
 
   private setConfig(queue: SchedulingQueue, config: SchedulerConfig, why: string): void {
-    if (sameJson(config, this.config)) return;
+    if (jsonEqual(config, this.config)) return;
     this.config = { ...config };
     this.profile = buildProfile(this.config);
     this.logger.info('scheduler configuration changed', { scoringStrategy: config.scoringStrategy, percentageOfNodesToScore: config.percentageOfNodesToScore, why });
