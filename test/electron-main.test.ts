@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dataDirOwner } from '../core/store/data-dir-lock.ts';
+import { CONTENT_SECURITY_POLICY } from '../electron/content-security-policy.ts';
 import { REPO_ROOT, tempDataDir } from './support/kubelab-serve.ts';
 
 // The bundled Electron main process (dist/electron/main.js) run under plain Node with a
@@ -57,6 +58,17 @@ describe('Electron main process (under Node, stand-in electron module)', () => {
       expect(connection.result.token).toMatch(/\S{20,}/);
       expect(find('foreign')).toEqual({ error: `refused: the bridge answers only pages from ${origin}` });
       expect(find('subframe')).toEqual({ error: 'refused: the bridge answers only the top frame' });
+      // The guards main installed, tried as a page and a foreign site would.
+      expect(find('guards')).toEqual({
+        navigateAwayPrevented: true,
+        navigateWithinPrevented: false,
+        webviewPrevented: true,
+        foreignWindow: 'deny',
+        geolocationForApp: false,
+        clipboardForeign: false,
+        cspOnAppPages: [CONTENT_SECURITY_POLICY],
+        cspElsewhere: null,
+      });
       expect((await fetch(`${origin}/readyz`)).status).toBe(200);
     } finally {
       child.kill('SIGTERM');

@@ -60,6 +60,8 @@ echo "== vitest"
 npx vitest run --reporter=default --reporter=json --outputFile="$report" "$@"
 vitest_status=$?
 echo "== vitest: exit $vitest_status ($((SECONDS - vitest_started))s)"
+# Every log of every kubelab serve the suite ran, read for the suite's Secret values.
+run_step 'secrets in serve logs' npx tsx test/scan-logs-for-secrets.ts
 
 if ((${#failed_steps[@]} > 0)); then
   echo "failed steps outside vitest: ${failed_steps[*]}"

@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl, kubectlOk } from './support/kubectl.ts';
 import { startServe, type ServeProcess } from './support/kubelab-serve.ts';
+import { secretsInLogs } from './support/secret-scan.ts';
+import { SERVE_LOGS_DIR } from './support/test-secrets.ts';
 
 // What a person trusts Kubelab with stays private: a Secret's value never appears in
 // Kubelab's own logs, at the most verbose level, through every path it travels (kubectl
@@ -75,5 +79,21 @@ describe('secrets and the data directory', () => {
       if ((mode & 0o077) !== 0) loose.push(`${path} ${(mode & 0o777).toString(8)}`);
     }
     expect(loose).toEqual([]);
+  });
+
+  it("every serve's log is kept for the scan after the suite, and the scan finds a value in it, as it is or base64", async () => {
+    const { pid } = serve.child;
+    await serve.stop();
+    const kept = join(SERVE_LOGS_DIR, `${basename(serve.dataDir)}-${pid}.log`);
+    await expect.poll(() => existsSync(kept)).toBe(true);
+    expect(await readFile(kept, 'utf8')).toContain('Kubelab is running');
+
+    const dir = await mkdtemp(join(tmpdir(), 'kubelab-secret-scan-'));
+    await writeFile(join(dir, 'a.log'), `{"msg":"env","value":"${Buffer.from('planted-value').toString('base64')}"}\n`);
+    await writeFile(join(dir, 'b.log'), 'nothing here\n');
+    const { files, leaks } = secretsInLogs(dir, ['planted-value']);
+    expect(files).toBe(2);
+    expect(leaks).toHaveLength(1);
+    expect(leaks[0]).toMatch(/^a\.log: /);
   });
 });

@@ -1,8 +1,9 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { storedClusterId } from '../../core/cluster/cluster-identity.ts';
+import { SERVE_LOGS_DIR } from './test-secrets.ts';
 
 // Runs the real `kubelab serve` as a child process, the way a user does, and knows
 // its URL, token file and kubeconfig.
@@ -50,6 +51,11 @@ export async function startServe(dataDir?: string, extraArgs: string[] = [], opt
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  // Kept for test/scan-logs-for-secrets.ts, which reads every serve's log after the suite.
+  void exited.then(async () => {
+    await mkdir(SERVE_LOGS_DIR, { recursive: true });
+    await writeFile(join(SERVE_LOGS_DIR, `${basename(dir)}-${child.pid}.log`), out);
+  }).catch(() => undefined);
   const ready = await new Promise<{ url: string; httpUrl: string; kubeconfig: string; guiUrl: string | undefined }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`kubelab serve did not start in 60s:\n${out}`)), 60_000);
     const check = () => {

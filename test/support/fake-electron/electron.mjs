@@ -1,7 +1,9 @@
 // A stand-in for the 'electron' module, enough for electron/main.ts to run under Node
 // where the Electron binary cannot: it records what main does (lines starting with
 // "FAKE ") and, once the window loads its page, calls the bridge's IPC handlers as the
-// page would, and as a foreign page would.
+// page would, and as a foreign page would; then it tries the guards main installed (a
+// navigation away, a new window, a permission, the response headers) and reports what
+// they decided.
 import { EventEmitter } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,7 +62,7 @@ export class BrowserWindow extends EventEmitter {
       mainFrame: frame,
       getURL: () => this.url,
       send: (channel, data) => report('send', { channel, data }),
-      setWindowOpenHandler: () => {},
+      setWindowOpenHandler: (handler) => (this.openHandler = handler),
     });
     windows.push(this);
     app.emit('web-contents-created', {}, this.webContents);
@@ -75,6 +77,36 @@ export class BrowserWindow extends EventEmitter {
     report('foreign', await handlers.get('kubelab:connection')({ sender: this.webContents, senderFrame: foreignFrame }));
     const subFrame = { processId: 7, routingId: 2, parent: this.webContents.mainFrame, url };
     report('subframe', await handlers.get('kubelab:connection')({ sender: this.webContents, senderFrame: subFrame }));
+    report('guards', this.tryGuards(new URL(url).origin));
+  }
+  tryGuards(origin) {
+    const navigation = (to) => {
+      let prevented = false;
+      this.webContents.emit('will-navigate', { url: to, preventDefault: () => (prevented = true) });
+      return prevented;
+    };
+    const webview = { preventDefault: () => (webview.prevented = true), prevented: false };
+    this.webContents.emit('will-attach-webview', webview);
+    const permission = (name, requestingUrl) => {
+      let granted;
+      sessionHandlers.permissionRequest(this.webContents, name, (answer) => (granted = answer), { requestingUrl });
+      return granted;
+    };
+    const headers = (forUrl) => {
+      let answer;
+      sessionHandlers.headersReceived({ url: forUrl, responseHeaders: { 'Content-Type': ['text/html'] } }, (result) => (answer = result));
+      return answer.responseHeaders?.['Content-Security-Policy'] ?? null;
+    };
+    return {
+      navigateAwayPrevented: navigation('https://example.com/'),
+      navigateWithinPrevented: navigation(`${origin}/map`),
+      webviewPrevented: webview.prevented,
+      foreignWindow: this.openHandler?.({ url: 'https://example.com/' })?.action,
+      geolocationForApp: permission('geolocation', `${origin}/`),
+      clipboardForeign: permission('clipboard-sanitized-write', 'https://example.com/'),
+      cspOnAppPages: headers(`${origin}/`),
+      cspElsewhere: headers('https://example.com/'),
+    };
   }
   isDestroyed() {
     return false;
@@ -97,8 +129,15 @@ export const Menu = {
   buildFromTemplate: (template) => ({ template }),
   setApplicationMenu: (menu) => report('menu', menu.template.map((m) => m.label ?? m.role)),
 };
-const webRequest = { onHeadersReceived: () => {} };
-export const session = { defaultSession: { setPermissionRequestHandler() {}, setPermissionCheckHandler() {}, webRequest } };
+const sessionHandlers = {};
+const webRequest = { onHeadersReceived: (handler) => (sessionHandlers.headersReceived = handler) };
+export const session = {
+  defaultSession: {
+    setPermissionRequestHandler: (handler) => (sessionHandlers.permissionRequest = handler),
+    setPermissionCheckHandler: (handler) => (sessionHandlers.permissionCheck = handler),
+    webRequest,
+  },
+};
 export class Tray extends EventEmitter {
   constructor() {
     super();
