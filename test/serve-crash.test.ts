@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readStoredData } from '../core/store/stored-data.ts';
 import { apiRequest, tokenOf } from './support/api-request.ts';
+import { eventually } from './support/eventually.ts';
 import { startServe } from './support/kubelab-serve.ts';
 
 // Acceptance 4 of the foundation: kill -9 of `kubelab serve` while eight clients
@@ -64,7 +65,8 @@ describe('kill -9 during writes', () => {
       }
     };
     const clients = Array.from({ length: 8 }, (_, id) => client(id));
-    await new Promise((r) => setTimeout(r, 1500));
+    // Killed once some creates were acknowledged and more are in flight, however fast the machine writes.
+    await eventually(() => acknowledged.length > 8, 'nine acknowledged creates', 60_000);
     first.child.kill('SIGKILL');
     await first.exited;
     stopped = true;

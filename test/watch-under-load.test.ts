@@ -25,7 +25,8 @@ describe('watches under load', () => {
   it('20 writers and 10 watchers: no write fails, and each watcher sees every acknowledged write once, in order', async () => {
     const result = await runLoad({ baseUrl: serve.httpUrl, token, namespace: 'load', writers: 20, watchers: 10, seconds: Number(process.env.KUBELAB_LOAD_SECONDS ?? 10) });
     expect(result.failures).toEqual([]);
-    expect(result.writes.length).toBeGreaterThan(100);
+    // Every writer finished a round at least: 20 creates, 60 updates, 20 deletes, whatever the machine's speed.
+    expect(result.writes.length).toBeGreaterThanOrEqual(20 * 5);
     for (const seen of result.watchers) expect(watchDiscrepancies(result.writes, seen)).toEqual([]);
     // The store's final state is what the writes left: the objects each writer had not yet deleted.
     const live = (await apiRequest(serve.httpUrl, 'GET', '/api/v1/namespaces/load/configmaps', { token })).json().items.map((o: { metadata: { name: string } }) => o.metadata.name).filter((name: string) => name.startsWith('w'));
