@@ -18,6 +18,7 @@ import type { ConnectOptions, DockerEndpoint } from './docker-endpoint.ts';
 import type { LabNodeState } from './lab-node.ts';
 import { LAB_NODE_FINALIZER, NODE_ANNOTATIONS } from './node-annotations.ts';
 import { NodeManager, nodeNameFromHostname, type AgentOptions, type LabNodeProvisioner } from './node-manager.ts';
+import { eventually } from '../../test/support/eventually.ts';
 
 const NODES = findByKind('v1', 'Node')!;
 const SECRETS = findByKind('v1', 'Secret')!;
@@ -155,15 +156,8 @@ async function startManager(): Promise<NodeManager> {
   return manager;
 }
 
-async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** Polls `probe` every 20 ms until it answers something truthy, failing after `timeoutMs`. */
+const until = <T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000) => eventually(probe, what, timeoutMs, 20);
 
 const running = (name: string) => agents.filter((agent) => agent.running && agent.options.nodeName === name);
 

@@ -10,6 +10,7 @@ import { LowdbStore } from './lowdb-store.ts';
 import type { WatchEvent } from './store.ts';
 import { changeLogFile, readStoredData } from './stored-data.ts';
 import { storedDataSync } from './stored-data-test-support.ts';
+import { eventually } from '../../test/support/eventually.ts';
 
 let dir: string;
 let file: string;
@@ -509,12 +510,8 @@ function holdSaves() {
 
 let heldSaves: { held(): number; release(): void; fail(): void; passAll(): void } | undefined;
 
-/** Polls until `condition` holds (a save on a real disk takes a while), failing after 10 s. */
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (const started = Date.now(); !condition(); await new Promise((resolve) => setTimeout(resolve, 1))) {
-    if (Date.now() - started > 10_000) throw new Error(`gave up waiting: ${what}`);
-  }
-}
+/** Polls until `condition` holds (a save on a real disk takes a while), every millisecond, failing after 10 s. */
+const until = (condition: () => boolean, what: string) => eventually(condition, what, 10_000, 1);
 
 const untilHeld = (saves: { held(): number }) => until(() => saves.held() > 0, 'a save to be held');
 
