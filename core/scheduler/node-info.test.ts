@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildNodeInfos, DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, hostPortsOf, newNodeInfo, podRequests, withPod } from './node-info.ts';
+import { buildNodeInfos, DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, hostPortsOf, newNodeInfo, podRequests } from './node-info.ts';
 import { makeNode, makePod } from './test-fixtures.ts';
 
 const MI = 1024 * 1024;
@@ -40,9 +40,12 @@ describe('podRequests', () => {
 
 describe('NodeInfo', () => {
   it('reads allocatable and sums the pods on the node, without mutating', () => {
-    const base = newNodeInfo(makeNode('a', { cpu: '2', memory: '1Gi', pods: '10' }));
-    const next = withPod(base, makePod('p', { cpu: '500m', memory: '100Mi' }));
+    const node = makeNode('a', { cpu: '2', memory: '1Gi', pods: '10' });
+    const pods = [makePod('p', { cpu: '500m', memory: '100Mi' })];
+    const base = newNodeInfo(node);
+    const next = newNodeInfo(node, pods);
     expect(base.pods).toHaveLength(0);
+    expect(next.pods).not.toBe(pods);
     expect(next.allocatable).toEqual({ milliCpu: 2000, memory: 1024 * MI, pods: 10 });
     expect(next.requested).toEqual({ milliCpu: 500, memory: 100 * MI });
     expect(next.pods).toHaveLength(1);

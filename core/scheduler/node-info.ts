@@ -165,17 +165,6 @@ export function newNodeInfo(node: Node, pods: readonly Pod[] = []): NodeInfo {
   };
 }
 
-/** The node info with one more pod on it (an assumed placement). */
-export function withPod(info: NodeInfo, pod: Pod): NodeInfo {
-  return {
-    ...info,
-    pods: [...info.pods, pod],
-    requested: add(info.requested, podRequests(pod)),
-    nonZeroRequested: add(info.nonZeroRequested, podRequests(pod, { nonMissing: true })),
-    usedPorts: [...info.usedPorts, ...hostPortsOf(pod)],
-  };
-}
-
 /**
  * One NodeInfo per node, sorted by name, holding the non-terminal pods whose
  * spec.nodeName names it. Pods bound to a node the cache does not know are left out.
