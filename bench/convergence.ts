@@ -15,6 +15,7 @@ import { docker as dockerCli } from '../test/support/docker-cli.ts';
 import { eventually } from '../test/support/eventually.ts';
 import { startLabCluster } from './support/lab-cluster.ts';
 import { PodWatch } from './support/pod-watch.ts';
+import { deploymentManifest } from '../test/support/deployment-manifest.ts';
 
 const args = benchArgs({ replicas: { type: 'string' }, 'no-swarm': { type: 'boolean', default: false } });
 const replicas = Number(args.replicas ?? (args.quick ? 20 : 50));
@@ -26,19 +27,7 @@ async function kubelab(): Promise<{ up: number; gone: number; down: number; perN
   const cluster = await startLabCluster({ labNodes: 2, prefix: 'converge' });
   try {
     const watch = await PodWatch.start(cluster.serve.httpUrl, cluster.token);
-    const deployment = (count: number) => ({
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'converge' },
-      spec: {
-        replicas: count,
-        selector: { matchLabels: { app: 'converge' } },
-        template: {
-          metadata: { labels: { app: 'converge' } },
-          spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'main', image: IMAGE, command: ['sleep', '3600'] }] },
-        },
-      },
-    });
+    const deployment = (count: number) => deploymentManifest('converge', count, { terminationGracePeriodSeconds: 0, containers: [{ name: 'main', image: IMAGE, command: ['sleep', '3600'] }] });
     // Each lab node copies the image from the host on first use; do that before timing.
     await cluster.api('POST', '/apis/apps/v1/namespaces/default/deployments', deployment(6));
     await watch.until((pods) => [...pods.values()].filter((p) => p.ready && !p.deleted).length >= 6, 'the warm-up pods');

@@ -16,6 +16,7 @@ import { docker as dockerCli } from '../test/support/docker-cli.ts';
 import { eventually } from '../test/support/eventually.ts';
 import { startLabCluster, type LabCluster } from './support/lab-cluster.ts';
 import { PodWatch } from './support/pod-watch.ts';
+import { deploymentManifest } from '../test/support/deployment-manifest.ts';
 
 const args = benchArgs({ 'no-swarm': { type: 'boolean', default: false } });
 const IMAGE = 'kubelab/busybox:test';
@@ -42,12 +43,7 @@ async function containerKilled(cluster: LabCluster, watch: PodWatch): Promise<nu
 async function nodeStopped(cluster: LabCluster, watch: PodWatch): Promise<{ ms: number; onLabNode: number }> {
   const replicas = 4;
   const lab = cluster.labNodes[0];
-  await cluster.api('POST', '/apis/apps/v1/namespaces/default/deployments', {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'spread' },
-    spec: { replicas, selector: { matchLabels: { app: 'spread' } }, template: { metadata: { labels: { app: 'spread' } }, spec: podSpec } },
-  });
+  await cluster.api('POST', '/apis/apps/v1/namespaces/default/deployments', deploymentManifest('spread', replicas, podSpec));
   const live = () => [...watch.pods.entries()].filter(([name, p]) => name.startsWith('spread-') && !p.deleted);
   await watch.until(() => live().filter(([, p]) => p.isReady).length >= replicas, `${replicas} Ready pods`);
   const onLabNode = live().filter(([, p]) => p.nodeName === lab).length;

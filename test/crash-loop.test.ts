@@ -5,6 +5,7 @@ import { docker } from './support/docker-cli.ts';
 import { eventually } from './support/eventually.ts';
 import { kubectlOk } from './support/kubectl.ts';
 import { startServe, tempDataDir, type ServeProcess } from './support/kubelab-serve.ts';
+import { deploymentManifest, SLEEPING_POD_SPEC } from './support/deployment-manifest.ts';
 
 // The control plane killed with -9 at random moments while a Deployment rolls and
 // scales (a rolling update of 10 replicas, a scale 0 -> 30 -> 0), restarted at once on
@@ -54,20 +55,7 @@ describe('crash loop', () => {
     await kubectlOk(
       serve!.kubeconfig,
       ['apply', '-f', '-'],
-      JSON.stringify({
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: { name: 'web' },
-        spec: {
-          replicas: 10,
-          selector: { matchLabels: { app: 'web' } },
-          strategy: { rollingUpdate: { maxSurge: 3, maxUnavailable: 2 } },
-          template: {
-            metadata: { labels: { app: 'web' } },
-            spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'app', image: 'kubelab/busybox:test', command: ['sleep', '3600'] }] },
-          },
-        },
-      }),
+      JSON.stringify(deploymentManifest('web', 10, SLEEPING_POD_SPEC, { strategy: { rollingUpdate: { maxSurge: 3, maxUnavailable: 2 } } })),
     );
     await k('rollout', 'status', 'deployment/web', '--timeout=180s');
 

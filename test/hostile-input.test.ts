@@ -6,6 +6,7 @@ import { apiRequest, tokenOf, type RawResponse } from './support/api-request.ts'
 import { eventually } from './support/eventually.ts';
 import { FIXTURE_CONFIGMAP, FIXTURE_DEPLOYMENT, HOSTILE_FAMILIES, type HostileRequest } from './support/hostile-requests.ts';
 import { startServe, type ServeProcess } from './support/kubelab-serve.ts';
+import { deploymentManifest } from './support/deployment-manifest.ts';
 
 // Over 10,000 generated hostile requests against a real `kubelab serve`, through one
 // keep-alive connection pool as kubectl and informers use: every one is refused with a
@@ -58,12 +59,7 @@ beforeAll(async () => {
   token = tokenOf(serve.dataDir);
   const create = async (path: string, body: unknown) => expect((await apiRequest(serve.httpUrl, 'POST', path, { token, body })).status).toBe(201);
   await create('/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'fixture' }, data: { k: 'v' } });
-  await create('/apis/apps/v1/namespaces/default/deployments', {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'fixture' },
-    spec: { replicas: 0, selector: { matchLabels: { app: 'fixture' } }, template: { metadata: { labels: { app: 'fixture' } }, spec: { containers: [{ name: 'main', image: 'kubelab/busybox:test' }] } } },
-  });
+  await create('/apis/apps/v1/namespaces/default/deployments', deploymentManifest('fixture', 0, { containers: [{ name: 'main', image: 'kubelab/busybox:test' }] }));
   // The Deployment settles (its ReplicaSet made, its status written) before the "before" picture.
   await eventually(async () => (await apiRequest(serve.httpUrl, 'GET', FIXTURE_DEPLOYMENT, { token })).json().status?.observedGeneration === 1, 'the fixture Deployment observed');
   expect((await apiRequest(serve.httpUrl, 'GET', FIXTURE_CONFIGMAP, { token })).status).toBe(200);

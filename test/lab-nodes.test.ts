@@ -4,6 +4,7 @@ import { docker } from './support/docker-cli.ts';
 import { kubectl, kubectlOk, kubectlStream } from './support/kubectl.ts';
 import { KUBELAB_BIN, REPO_ROOT, startServe, type ServeProcess } from './support/kubelab-serve.ts';
 import { eventually } from './support/eventually.ts';
+import { deploymentManifest, SLEEPING_POD_SPEC } from './support/deployment-manifest.ts';
 
 // Issue 3 acceptance 5 and 6: lab nodes (Docker-in-Docker) made with `kubelab node
 // create`, pods pinned to each run there, logs -f and exec work on them, a node whose
@@ -84,19 +85,7 @@ describe('lab nodes', () => {
     await kubectlOk(
       kc,
       ['apply', '-f', '-'],
-      JSON.stringify({
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: { name: 'on-lab-a' },
-        spec: {
-          replicas: 4,
-          selector: { matchLabels: { app: 'on-lab-a' } },
-          template: {
-            metadata: { labels: { app: 'on-lab-a' } },
-            spec: { nodeSelector: { 'kubernetes.io/hostname': 'lab-a' }, terminationGracePeriodSeconds: 1, containers: [{ name: 'app', image: 'kubelab/busybox:test', command: ['sleep', '3600'] }] },
-          },
-        },
-      }),
+      JSON.stringify(deploymentManifest('on-lab-a', 4, { ...SLEEPING_POD_SPEC, nodeSelector: { 'kubernetes.io/hostname': 'lab-a' }, terminationGracePeriodSeconds: 1 })),
     );
     await kubectlOk(kc, ['rollout', 'status', 'deployment/on-lab-a', '--timeout=180s']);
     await kubectlOk(kc, ['set', 'env', 'deployment/on-lab-a', 'ROLLED=1']);
