@@ -1,7 +1,7 @@
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { toBytes, toMillicores } from '../../../core/api/quantity.ts';
 import { isTerminal, podRequests } from '../../../core/scheduler/node-info.ts';
-import { cachedPodHealth, podRestarts, type PodHealth } from './pod-health.ts';
+import { podHealth, podRestarts, type PodHealth } from './pod-health.ts';
 import { ENDPOINT_KIND_LABEL } from '../../../core/nodes/node-annotations.ts';
 
 // What the cluster map shows per node: whether it is Ready, which kind of Docker endpoint
@@ -102,7 +102,7 @@ export function podTile(pod: Pod): PodTile {
   if (!tile) {
     const namespace = pod.metadata?.namespace ?? 'default';
     const name = pod.metadata?.name ?? '';
-    tileOf.set(pod, (tile = { key: `${namespace}/${name}`, namespace, name, health: cachedPodHealth(pod), restarts: podRestarts(pod) }));
+    tileOf.set(pod, (tile = { key: `${namespace}/${name}`, namespace, name, health: podHealth(pod), restarts: podRestarts(pod) }));
   }
   return tile;
 }

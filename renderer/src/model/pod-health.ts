@@ -5,7 +5,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 
 export type PodHealth = 'running' | 'unready' | 'pending' | 'creating' | 'crashloop' | 'failed' | 'succeeded' | 'terminating';
 
-export function podHealth(pod: Pod): PodHealth {
+function healthNow(pod: Pod): PodHealth {
   if (pod.metadata?.deletionTimestamp) return 'terminating';
   const phase = pod.status?.phase;
   if (phase === 'Succeeded') return 'succeeded';
@@ -28,12 +28,12 @@ export function podRestarts(pod: Pod): number {
 const healthOf = new WeakMap<Pod, PodHealth>();
 
 /**
- * podHealth, remembered per pod object: the store replaces an object when its pod
- * changes and never edits one, so a batch of watch events recomputes only the pods it
- * changed, not all 30,000.
+ * The pod's health, worked out once per pod object: the store replaces an object when
+ * its pod changes and never edits one, so a batch of watch events recomputes only the
+ * pods it changed, not all 30,000.
  */
-export function cachedPodHealth(pod: Pod): PodHealth {
+export function podHealth(pod: Pod): PodHealth {
   let health = healthOf.get(pod);
-  if (health === undefined) healthOf.set(pod, (health = podHealth(pod)));
+  if (health === undefined) healthOf.set(pod, (health = healthNow(pod)));
   return health;
 }

@@ -1,6 +1,6 @@
 import type { DaemonSet, Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { cachedPodHealth, type PodHealth } from '../../model/pod-health.ts';
+import { podHealth, type PodHealth } from '../../model/pod-health.ts';
 
 // The header's one-glance answer to "is my cluster all right?": nodes Ready, pods by
 // health, and workloads whose ready copies fall short of what they ask for.
@@ -32,7 +32,7 @@ export function clusterHealth(input: {
 }): ClusterHealth {
   const pods: Partial<Record<PodHealth, number>> = {};
   for (const pod of input.pods) {
-    const state = cachedPodHealth(pod);
+    const state = podHealth(pod);
     pods[state] = (pods[state] ?? 0) + 1;
   }
   const ready = input.nodes.filter(nodeReady).length;
