@@ -13,7 +13,7 @@
 // pair against one container is what a pod itself costs.
 
 import Docker from 'dockerode';
-import { buildSandboxImage, sandboxImageRef } from '../core/agent/sandbox-image.ts';
+import { DockerRuntime } from '../core/agent/docker-runtime.ts';
 import { benchArgs, percentile, recordResult, withConcurrency, type BenchRow } from './support/bench-result.ts';
 import { PodWatch } from './support/pod-watch.ts';
 import { apiRequest, tokenOf } from '../test/support/api-request.ts';
@@ -72,15 +72,6 @@ async function rawDocker(kind: string, start: Start): Promise<number[]> {
   return samples;
 }
 
-/** The sandbox image Kubelab's agent uses, built the same way if the daemon lacks it. */
-async function sandboxImage(): Promise<string> {
-  const docker = new Docker();
-  const arch = (await docker.version()).Arch;
-  if (arch !== 'amd64' && arch !== 'arm64') throw new Error(`no pod sandbox image for architecture ${arch}`);
-  const ref = sandboxImageRef(arch);
-  const present = await docker.getImage(ref).inspect().then(() => true, () => false);
-  return present ? ref : buildSandboxImage(docker, arch, ref);
-}
 
 async function kubelab(): Promise<{ running: number[]; ready: number[] }> {
   const serve = await startServe();
@@ -129,7 +120,8 @@ async function kubelab(): Promise<{ running: number[]; ready: number[] }> {
 const started = performance.now();
 // Raw Docker first, then Kubelab, then raw Docker again: the figures kept for raw
 // Docker are the second run, with the daemon as warm as it is for Kubelab.
-const sandbox = await sandboxImage();
+// The sandbox image the agent uses, made the way the agent makes it when the daemon lacks it.
+const sandbox = await new DockerRuntime(new Docker()).ensureSandboxImage();
 await rawDocker('raw', lone);
 await rawDocker('pair', pair(sandbox));
 const { running, ready } = await kubelab();
