@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { MAX_NESTING_DEPTH } from '../../core/api/nesting-depth.ts';
+import { parseFieldPath } from '../../core/manifest/field-path.ts';
 
 // Generators of hostile requests for the API server, one family per kind of bad input a
 // client can send. Each request is built to be refused: the server must answer 4xx with
@@ -68,10 +69,7 @@ export const TEMPLATES: Template[] = [
 /** A copy of `object` with `value` at the dotted `field` path. */
 export function withField(object: Record<string, unknown>, field: string, value: unknown): Record<string, unknown> {
   const copy = structuredClone(object);
-  const steps = field.split('.').flatMap((part) => {
-    const [, key, index] = /^([^[]+)(?:\[(\d+)\])?$/.exec(part)!;
-    return index === undefined ? [key] : [key, Number(index)];
-  });
+  const steps = parseFieldPath(field);
   let at: any = copy;
   for (const step of steps.slice(0, -1)) at = at[step] ??= {};
   at[steps[steps.length - 1]] = value;
