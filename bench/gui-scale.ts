@@ -27,6 +27,7 @@ import { startServe } from '../test/support/kubelab-serve.ts';
 import { launchBrowser, openGui } from '../test/e2e/support/browser.ts';
 import { benchArgs, percentile, recordResult, withConcurrency, type BenchRow } from './support/bench-result.ts';
 import { SimulatedNodes } from './support/simulated-nodes.ts';
+import { eventually } from '../test/support/eventually.ts';
 
 const args = benchArgs({ sizes: { type: 'string' }, 'pods-per-node': { type: 'string', default: '100' }, samples: { type: 'string' } });
 const quick = args.quick === true;
@@ -75,13 +76,6 @@ interface ScrollFigures {
   scrolledPx: number;
 }
 
-async function eventually(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 // Page-side helpers, as strings: the TypeScript loader would add helpers the page lacks.
 const PAGE_HELPERS = `(() => {
@@ -279,7 +273,7 @@ async function measure(pods: number): Promise<SizeResult> {
 
 const results: SizeResult[] = [];
 try {
-  await eventually('the default namespace', 30_000, () => client.get(NAMESPACES, undefined, 'default').then(() => true));
+  await eventually(() => client.get(NAMESPACES, undefined, 'default').then(() => true), 'the default namespace', 30_000, 200);
   let have = 0;
   for (const [step, size] of sizes.entries()) {
     await grow(have, size, step);
