@@ -20,6 +20,7 @@ import { tokenOf } from '../test/support/api-request.ts';
 import { startServe } from '../test/support/kubelab-serve.ts';
 import { benchArgs, recordResult, withConcurrency, type BenchRow } from './support/bench-result.ts';
 import { SimulatedNodes } from './support/simulated-nodes.ts';
+import { eventually } from '../test/support/eventually.ts';
 
 const PODS = findByKind('v1', 'Pod') as ResourceInfo;
 const NAMESPACES = findByKind('v1', 'Namespace') as ResourceInfo;
@@ -52,13 +53,6 @@ function podFor(i: number): KubeObject {
   } as KubeObject;
 }
 
-async function eventually(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 interface SizeResult {
   nodes: number;
@@ -78,7 +72,7 @@ async function runSize(nodes: number, pods: number): Promise<SizeResult> {
   const simulated = new SimulatedNodes({ client, count: nodes, markPodsRunning: args['mark-running'], leaseRenewSeconds: 10 });
   const watchStop = new AbortController();
   try {
-    await eventually('the default namespace', 30_000, () => client.get(NAMESPACES, undefined, 'default').then(() => true));
+    await eventually(() => client.get(NAMESPACES, undefined, 'default').then(() => true), 'the default namespace', 30_000, 200);
     const setupStart = performance.now();
     await simulated.start();
     const nodeSetupSeconds = (performance.now() - setupStart) / 1000;
