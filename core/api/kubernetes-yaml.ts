@@ -20,7 +20,7 @@ export function parseKubernetesYaml(text: string): unknown {
   const doc = parseDocument(text, KUBERNETES_YAML_OPTIONS);
   if (doc.errors.length > 0) throw doc.errors[0];
   const loop = selfContainingAnchor(doc);
-  if (loop) throw new Error(loop);
+  if (loop) throw new Error(`${loop.message} (at line ${lineOfOffset(text, loop.offset)})`);
   return doc.toJS();
 }
 
@@ -29,13 +29,13 @@ export function parseKubernetesYaml(text: string): unknown {
  * contains itself"); the yaml library would build a circular object that every later
  * step recurses into forever.
  */
-export function selfContainingAnchor(doc: Document): string | undefined {
-  let found: string | undefined;
+export function selfContainingAnchor(doc: Document): { message: string; offset: number } | undefined {
+  let found: { message: string; offset: number } | undefined;
   visit(doc, {
     Alias(_key, alias, path) {
       const target = alias.resolve(doc);
       if (target && path.includes(target)) {
-        found = `anchor "${alias.source}" value contains itself`;
+        found = { message: `anchor "${alias.source}" value contains itself`, offset: alias.range?.[0] ?? 0 };
         return visit.BREAK;
       }
     },

@@ -45,7 +45,7 @@ export function splitDocuments(source: ManifestSource): ManifestDocument[] {
     const start = lineAt(doc.contents.range?.[0] ?? 0);
     const loop = selfContainingAnchor(doc);
     if (loop) {
-      documents.push(failed(source.name, start, loop));
+      documents.push(failed(source.name, lineAt(loop.offset), loop.message));
       continue;
     }
     let value: unknown;
